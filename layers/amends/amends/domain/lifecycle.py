@@ -1,0 +1,91 @@
+"""The ISO 10002 case lifecycle, declared as data.
+
+The table below is the single statement of which state changes exist; the case model, the
+property tests and (in later work) the Step Functions definition are checked against it.
+Nothing here knows about storage, HTTP or AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    RECEIVED = "received"  # 7.2 receipt: reference issued, nothing else done yet
+    ACKNOWLEDGED = "acknowledged"  # 7.4 acknowledgement sent with the expected time frame
+    ASSESSED = "assessed"  # 7.5 severity, impact, priority decided
+    INVESTIGATING = "investigating"  # 7.6 an accountable owner is working on it
+    AWAITING_COMPLAINANT = "awaiting_complainant"  # 7.6 information requested; the SLA clock pauses
+    RESPONSE_PROPOSED = "response_proposed"  # 7.7 remedy proposed, may need a second pair of eyes
+    RESPONSE_APPROVED = "response_approved"  # 7.7 four-eyes approval given
+    DECISION_COMMUNICATED = "decision_communicated"  # 7.8 decision sent with reasons and recourse
+    INTERNAL_REVIEW = "internal_review"  # 7.9 complainant rejected the decision: second tier
+    CLOSED = "closed"  # 7.9 closed with a reason; may be reopened within a window
+
+
+OPEN_STATUSES: frozenset[Status] = frozenset(s for s in Status if s is not Status.CLOSED)
+
+
+class Action(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGE = "acknowledge"
+    ASSESS = "assess"
+    START_INVESTIGATION = "start_investigation"
+    REQUEST_INFORMATION = "request_information"
+    RECEIVE_INFORMATION = "receive_information"
+    PROPOSE_RESPONSE = "propose_response"
+    APPROVE_RESPONSE = "approve_response"
+    RETURN_PROPOSAL = "return_proposal"
+    COMMUNICATE_DECISION = "communicate_decision"
+    REQUEST_REVIEW = "request_review"
+    CONCLUDE_REVIEW = "conclude_review"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[Status | None]
+    target: Status
+    reason_required: bool = False
+
+
+def _t(action: Action, sources: set[Status | None], target: Status, reason_required: bool = False) -> Transition:
+    return Transition(action, frozenset(sources), target, reason_required)
+
+
+S = Status
+TRANSITIONS: dict[Action, Transition] = {
+    t.action: t
+    for t in (
+        _t(Action.OPEN, {None}, S.RECEIVED),
+        _t(Action.ACKNOWLEDGE, {S.RECEIVED}, S.ACKNOWLEDGED),
+        # A safety issue may be assessed before the acknowledgement has gone out.
+        _t(Action.ASSESS, {S.RECEIVED, S.ACKNOWLEDGED}, S.ASSESSED),
+        _t(Action.START_INVESTIGATION, {S.ASSESSED}, S.INVESTIGATING),
+        _t(Action.REQUEST_INFORMATION, {S.INVESTIGATING}, S.AWAITING_COMPLAINANT, reason_required=True),
+        _t(Action.RECEIVE_INFORMATION, {S.AWAITING_COMPLAINANT}, S.INVESTIGATING),
+        _t(Action.PROPOSE_RESPONSE, {S.INVESTIGATING, S.INTERNAL_REVIEW}, S.RESPONSE_PROPOSED, reason_required=True),
+        _t(Action.APPROVE_RESPONSE, {S.RESPONSE_PROPOSED}, S.RESPONSE_APPROVED),
+        _t(Action.RETURN_PROPOSAL, {S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}, S.INVESTIGATING, reason_required=True),
+        _t(Action.COMMUNICATE_DECISION, {S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}, S.DECISION_COMMUNICATED),
+        _t(Action.REQUEST_REVIEW, {S.DECISION_COMMUNICATED}, S.INTERNAL_REVIEW, reason_required=True),
+        _t(Action.CONCLUDE_REVIEW, {S.INTERNAL_REVIEW}, S.DECISION_COMMUNICATED),
+        # Withdrawn, duplicate, referred, no reply... can end a case from any open state, always with a reason.
+        _t(Action.CLOSE, set(OPEN_STATUSES), S.CLOSED, reason_required=True),
+        _t(Action.REOPEN, {S.CLOSED}, S.INVESTIGATING, reason_required=True),
+    )
+}
+
+
+def allowed_actions(status: Status | None) -> list[Action]:
+    """Actions that may be taken from ``status`` (``None`` means: no case yet)."""
+    return [a for a, t in TRANSITIONS.items() if status in t.sources]
+
+
+def target_of(action: Action, status: Status | None) -> Status | None:
+    """The state ``action`` leads to from ``status``, or ``None`` when the table forbids it."""
+    t = TRANSITIONS[action]
+    return t.target if status in t.sources else None
