@@ -46,3 +46,9 @@ class ConcurrentUpdate(DomainError):
 class Forbidden(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class InvalidCursor(DomainError):
+    def __init__(self) -> None:
+        super().__init__("The cursor is not one this API gave out (or it has been altered). "
+                         "Start again from the first page, without a cursor.")

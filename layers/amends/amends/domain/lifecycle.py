@@ -89,3 +89,18 @@ def target_of(action: Action, status: Status | None) -> Status | None:
     """The state ``action`` leads to from ``status``, or ``None`` when the table forbids it."""
     t = TRANSITIONS[action]
     return t.target if status in t.sources else None
+
+
+# What each state means, in words a complainant understands (shown on the status page).
+STATUS_DESCRIPTIONS: dict[Status, str] = {
+    Status.RECEIVED: "We have received your complaint and given it a reference.",
+    Status.ACKNOWLEDGED: "We have acknowledged your complaint and will look into it.",
+    Status.ASSESSED: "We have assessed your complaint and decided how to handle it.",
+    Status.INVESTIGATING: "We are investigating your complaint.",
+    Status.AWAITING_COMPLAINANT: "We have asked you for more information; the time we take is paused until you reply.",
+    Status.RESPONSE_PROPOSED: "We are preparing our response.",
+    Status.RESPONSE_APPROVED: "Our response has been approved and will be sent to you shortly.",
+    Status.DECISION_COMMUNICATED: "We have sent you our decision.",
+    Status.INTERNAL_REVIEW: "Your complaint is being reviewed again by someone not involved before.",
+    Status.CLOSED: "Your complaint is closed.",
+}

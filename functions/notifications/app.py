@@ -1,0 +1,66 @@
+"""Case events from the notifications queue → messages to complainants.
+
+Each SQS message is an EventBridge event; its detail is a domain event. A redelivered event is recognised
+by its event_id and not sent twice. A message that fails is retried and, after the queue's
+maxReceiveCount, kept in the dead-letter queue with an alarm.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from amends import wiring
+from amends.domain.events import DomainEvent
+from amends.services import notifications
+from amends.settings import get_settings
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+_idempotency_config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=7 * 24 * 3600)
+
+
+def notify(event: dict[str, Any]) -> dict[str, Any]:
+    domain_event = DomainEvent.model_validate(event)
+    if domain_event.type == "CaseStatusChanged" and domain_event.data.get("action") == "acknowledge":
+        outcome = notifications.send_acknowledgement(
+            domain_event.case_reference, repo=wiring.case_repository(), mailer=wiring.mailer(),
+            settings=get_settings(),
+        )
+        logger.info("acknowledgement", extra={"reference": domain_event.case_reference, "sent": outcome.sent,
+                                              "detail": outcome.detail})
+        return {"sent": outcome.sent, "detail": outcome.detail}
+    logger.info("no notification for this event", extra={"type": domain_event.type})
+    return {"sent": False, "detail": "no notification for this event type"}
+
+
+@cache
+def _notify_once():  # noqa: ANN202 - built on first use so settings are read at invocation
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    return idempotent_function(data_keyword_argument="event", config=_idempotency_config,
+                               persistence_store=store)(lambda event: notify(event))
+
+
+def handle_record(record: SQSRecord) -> None:
+    envelope = json.loads(record.body)  # an EventBridge event
+    _notify_once()(event=envelope["detail"])
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _idempotency_config.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor,
+                                    context=context)

@@ -1,0 +1,27 @@
+"""Scheduled safety net for the outbox: publishes events still pending after the grace period."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from amends import wiring
+from amends.services import outbox
+from amends.settings import get_clock, get_settings
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    published, failed = outbox.sweep(
+        grace_seconds=get_settings().outbox_grace_seconds, clock=get_clock(),
+        publisher=wiring.event_publisher(), outbox=wiring.case_repository(),
+    )
+    if published or failed:
+        logger.warning("outbox sweep published late events", extra={"published": published, "failed": failed})
+    return {"published": published, "failed": failed}

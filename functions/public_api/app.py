@@ -1,0 +1,148 @@
+"""Complainant endpoints (public, throttled): file a complaint, see its status, add information, how to complain."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from amends import wiring
+from amends.api import problems
+from amends.api.schemas import (
+    ComplainantCaseView,
+    ComplaintRequest,
+    FiledComplaint,
+    MessageAdded,
+    MessageRequest,
+    ProcessInformation,
+    complainant_view,
+)
+from amends.domain.model import Channel, Submission
+from amends.services import complainant, intake
+from amends.services.process import process_information
+from amends.settings import get_clock, get_settings
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+problems.install(app)
+
+Reference = Annotated[str, Path(min_length=3, max_length=40, description="The complaint reference, e.g. CMP-2026-7K3F9Q")]
+AccessToken = Annotated[str | None, Header(alias="X-Access-Token", max_length=200,
+                                           description="The secret access token given when the complaint was filed.")]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@app.post(
+    "/complaints",
+    summary="File a complaint",
+    description="Records the complaint, gives it a reference and a secret access token, and starts its handling. "
+                "Send an Idempotency-Key (e.g. a UUID) so a retried request never files the complaint twice.",
+    responses={201: {"description": "Filed"}, 400: {"description": "Malformed JSON"},
+               409: {"description": "The same request is still being processed"},
+               422: {"description": "Missing or invalid fields, or an Idempotency-Key reused for another body"}},
+    tags=["Complainants"],
+)
+def file_complaint(
+    request: Annotated[ComplaintRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255,
+                                                  description="Makes retries safe: same key and body, same answer.")] = None,
+) -> Response[FiledComplaint]:
+    payload = {"key": idempotency_key, "submission": request.model_dump(mode="json")}
+    body = _intake()(request=payload) if idempotency_key else _file(payload)
+    filed = FiledComplaint.model_validate({**body, "status_url": _status_url(body["reference"])})
+    return Response(201, body=filed, headers={**NO_STORE, "Location": filed.status_url})
+
+
+def _file(payload: dict[str, Any]) -> dict[str, Any]:
+    submission = dict(payload["submission"])
+    channel = Channel(submission.pop("channel"))
+    filed = intake.file_complaint(
+        Submission.model_validate(submission), channel,
+        repo=wiring.case_repository(), clock=get_clock(), settings=get_settings(),
+    )
+    logger.info("complaint filed", extra={"reference": filed.case.reference, "channel": channel.value})
+    return {
+        "reference": filed.case.reference, "access_token": filed.access_token, "status": filed.case.status.value,
+        "received_at": filed.case.received_at.isoformat(),
+        "received_at_local": filed.case.received_at_local.isoformat(),
+        "response_due_by": filed.response_due_by.isoformat(),
+    }
+
+
+_idempotency_config = IdempotencyConfig(
+    event_key_jmespath="key", payload_validation_jmespath="submission", expires_after_seconds=24 * 3600,
+)
+
+
+@cache
+def _intake():  # noqa: ANN202 - built on first use so settings are read at invocation, not import
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    return idempotent_function(data_keyword_argument="request", config=_idempotency_config,
+                               persistence_store=store)(lambda request: _file(request))
+
+
+def _status_url(reference: str) -> str:
+    """Absolute URL of the status endpoint, as the caller reached us (stage prefix only on execute-api hosts)."""
+    headers = app.current_event.headers
+    host = headers.get("host") or headers.get("Host")
+    if not host:
+        return f"/complaints/{reference}"
+    proto = headers.get("x-forwarded-proto") or headers.get("X-Forwarded-Proto") or "https"
+    stage = app.current_event.request_context.stage
+    prefix = f"/{stage}" if ".execute-api." in host and stage else ""
+    return f"{proto}://{host}{prefix}/complaints/{reference}"
+
+
+@app.get(
+    "/complaints/{reference}",
+    summary="See a complaint's status and history",
+    description="Needs the access token given when the complaint was filed. Without it, or with another "
+                "complaint's token, the answer is the same as for an unknown reference.",
+    responses={404: {"description": "Unknown reference, or wrong or missing access token"}},
+    tags=["Complainants"],
+)
+def complaint_status(reference: Reference, x_access_token: AccessToken = None) -> Response[ComplainantCaseView]:
+    record = complainant.view_case(reference, x_access_token, repo=wiring.case_repository())
+    view = complainant_view(record.case, record.timeline, intake.response_due_by(record.case, get_settings()))
+    return Response(200, body=view, headers=NO_STORE)
+
+
+@app.post(
+    "/complaints/{reference}/messages",
+    summary="Add information to a complaint",
+    responses={201: {"description": "Added"}, 404: {"description": "Unknown reference or wrong access token"},
+               409: {"description": "The complaint is closed"}},
+    tags=["Complainants"],
+)
+def add_message(
+    reference: Reference, request: Annotated[MessageRequest, Body()], x_access_token: AccessToken = None,
+) -> Response[MessageAdded]:
+    case, entry = complainant.add_message(reference, x_access_token, request.message,
+                                          repo=wiring.case_repository(), clock=get_clock())
+    added = MessageAdded(reference=case.reference, seq=entry.seq, at=entry.at, status=case.status)
+    return Response(201, body=added, headers=NO_STORE)
+
+
+@app.get("/process", summary="How to complain", tags=["Complainants"],
+         description="What to provide, the time frames we work to, how to follow a complaint, and where to go "
+                     "if you are not satisfied (ISO 10002 7.1).")
+def process() -> ProcessInformation:
+    return ProcessInformation.model_validate(process_information(get_settings()))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _idempotency_config.register_lambda_context(context)
+    return app.resolve(event, context)

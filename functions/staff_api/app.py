@@ -1,0 +1,88 @@
+"""Staff endpoints (Cognito-authorised): queues, the full case record, assignment, internal notes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from amends import wiring
+from amends.api import problems
+from amends.api.auth import staff_actor
+from amends.api.schemas import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
+from amends.domain.lifecycle import Status
+from amends.domain.model import Actor, Priority, TimelineEntry
+from amends.services import intake, staff
+from amends.services.ports import CaseQuery
+from amends.settings import get_clock, get_settings
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+problems.install(app)
+
+Reference = Annotated[str, Path(min_length=3, max_length=40, description="The complaint reference, e.g. CMP-2026-7K3F9Q")]
+SECURED = [{"StaffCognito": []}]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _actor() -> Actor:
+    return staff_actor(app.current_event.request_context.authorizer.claims)
+
+
+@app.get("/staff/cases", summary="List cases (queues)", tags=["Staff"], security=SECURED,
+         description="Filter by status, owner and priority; newest first without a status, by priority then age "
+                     "within a status. Follow next_cursor for more.")
+def list_cases(
+    status: Annotated[Status | None, Query()] = None,
+    owner: Annotated[str | None, Query(max_length=128)] = None,
+    priority: Annotated[Priority | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> CaseList:
+    _actor()
+    page = staff.list_cases(CaseQuery(status=status, owner=owner, priority=priority, limit=limit, cursor=cursor),
+                            repo=wiring.case_repository())
+    return CaseList(items=[CaseSummary.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@app.get("/staff/cases/{reference}", summary="Read one case with its full timeline", tags=["Staff"],
+         security=SECURED, responses={404: {"description": "Unknown reference"}})
+def get_case(reference: Reference) -> Response[CaseDetail]:
+    actor = _actor()
+    record = staff.get_case(reference, repo=wiring.case_repository())
+    # Confidentiality: every staff read of personal data leaves a trace.
+    logger.info("staff read case", extra={"audit": "case_read", "reference": record.case.reference,
+                                          "actor": actor.id, "roles": [r.value for r in actor.roles]})
+    detail = CaseDetail.of(record.case, record.timeline, intake.response_due_by(record.case, get_settings()))
+    return Response(200, body=detail, headers=NO_STORE)
+
+
+@app.put("/staff/cases/{reference}/owner", summary="Assign an accountable owner", tags=["Staff"],
+         security=SECURED,
+         description="Supervisors, managers and admins assign anyone; a handler may take a case for themselves.",
+         responses={403: {"description": "Role not allowed"}, 404: {"description": "Unknown reference"},
+                    409: {"description": "The case is closed, or was changed at the same time"}})
+def assign_owner(reference: Reference, request: Annotated[AssignOwnerRequest, Body()]) -> CaseSummary:
+    case = staff.assign_owner(reference, request.owner, _actor(), reason=request.reason,
+                              repo=wiring.case_repository(), clock=get_clock())
+    return CaseSummary.of(case)
+
+
+@app.post("/staff/cases/{reference}/notes", summary="Add an internal note", tags=["Staff"], security=SECURED,
+          description="Internal notes are never shown to the complainant.",
+          responses={201: {"description": "Added"}, 403: {"description": "Auditors cannot write"},
+                     404: {"description": "Unknown reference"}})
+def add_note(reference: Reference, request: Annotated[NoteRequest, Body()]) -> Response[TimelineEntry]:
+    entry = staff.add_note(reference, request.body, _actor(), repo=wiring.case_repository(), clock=get_clock())
+    return Response(201, body=entry)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,276 @@
+"""The only code that talks to the case table.
+
+Single-table layout (all items of one case share ``pk = CASE#<reference>``):
+
+| item       | sk                          | what                                                        |
+|------------|-----------------------------|-------------------------------------------------------------|
+| case       | ``CASE``                    | the current version of the case (``version`` for locking)  |
+| timeline   | ``TL#<seq:08d>``            | one append-only entry per change; never updated             |
+| outbox     | ``OUTBOX#<seq:08d>#<id>``   | an event to publish; ``due_pk=OUTBOX`` until published      |
+
+Indexes: ``by-status`` (queue by status, then priority, then age), ``by-owner``, ``by-received`` (all cases),
+``by-due`` (things due at a time: pending outbox events; case deadlines later).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from amends.domain.errors import CaseNotFound, ConcurrentUpdate, InvalidCursor
+from amends.domain.events import DomainEvent
+from amends.domain.model import Case, Change, Priority, TimelineEntry
+from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTaken
+
+PRIORITY_RANK = {Priority.URGENT: "1", Priority.HIGH: "2", Priority.NORMAL: "3", Priority.LOW: "4"}
+OUTBOX_RETENTION = timedelta(days=7)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_item(plain: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in plain.items() if v is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain_numbers(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain_numbers(value: Any) -> Any:
+    """DynamoDB hands numbers back as Decimal; our models hold only ints."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
+def case_pk(reference: str) -> str:
+    return f"CASE#{reference}"
+
+
+def case_item(case: Case) -> dict[str, Any]:
+    rank = PRIORITY_RANK[case.priority]
+    received = case.received_at.isoformat()
+    item: dict[str, Any] = {
+        "pk": case_pk(case.reference),
+        "sk": "CASE",
+        "kind": "case",
+        "version": case.version,
+        "status_pk": f"STATUS#{case.status.value}",
+        "status_sk": f"{rank}#{received}#{case.reference}",
+        "received_pk": "CASES",
+        "received_sk": f"{received}#{case.reference}",
+        "case": case.model_dump(mode="json"),
+    }
+    if case.owner:
+        item["owner_pk"] = f"OWNER#{case.owner}"
+        item["owner_sk"] = f"{case.status.value}#{rank}#{received}#{case.reference}"
+    return item
+
+
+def timeline_item(reference: str, entry: TimelineEntry) -> dict[str, Any]:
+    return {"pk": case_pk(reference), "sk": f"TL#{entry.seq:08d}", "kind": "timeline",
+            "entry": entry.model_dump(mode="json")}
+
+
+def outbox_item(event: DomainEvent) -> dict[str, Any]:
+    return {
+        "pk": case_pk(event.case_reference),
+        "sk": f"OUTBOX#{event.case_version:08d}#{event.event_id}",
+        "kind": "outbox",
+        "due_pk": "OUTBOX",
+        "due_sk": f"{event.occurred_at.isoformat()}#{event.event_id}",
+        "expires_at": int((event.occurred_at + OUTBOX_RETENTION).timestamp()),
+        "event": event.model_dump(mode="json"),
+    }
+
+
+def event_from_outbox_image(image: dict[str, Any]) -> DomainEvent:
+    """Read an outbox item as the stream delivers it (DynamoDB JSON)."""
+    return DomainEvent.model_validate(_from_item(image)["event"])
+
+
+class DynamoCaseRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table = table_name
+        self.client = client or boto3.client("dynamodb")
+
+    # -- writes --------------------------------------------------------------------------------------------------
+
+    def record(self, change: Change) -> None:
+        case_put: dict[str, Any] = {"TableName": self.table, "Item": _to_item(case_item(change.case))}
+        if change.expected_version is None:
+            case_put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            case_put["ConditionExpression"] = "version = :expected"
+            case_put["ExpressionAttributeValues"] = {":expected": {"N": str(change.expected_version)}}
+        items = [{"Put": case_put}, {"Put": {
+            "TableName": self.table, "Item": _to_item(timeline_item(change.case.reference, change.entry)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }}]
+        items += [{"Put": {"TableName": self.table, "Item": _to_item(outbox_item(e))}} for e in change.events]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if _first_cancellation_is_condition(error):
+                if change.expected_version is None:
+                    raise ReferenceTaken(change.case.reference) from error
+                raise ConcurrentUpdate(change.case.reference) from error
+            raise
+
+    # -- reads ---------------------------------------------------------------------------------------------------
+
+    def get(self, reference: str) -> Case:
+        response = self.client.get_item(
+            TableName=self.table, Key=_to_item({"pk": case_pk(reference), "sk": "CASE"}), ConsistentRead=True
+        )
+        if "Item" not in response:
+            raise CaseNotFound(reference)
+        return Case.model_validate(_from_item(response["Item"])["case"])
+
+    def get_with_timeline(self, reference: str) -> CaseRecord:
+        """One strongly consistent query for the case and its timeline (outbox items are skipped)."""
+        case: Case | None = None
+        timeline: list[TimelineEntry] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "kind IN (:case, :timeline)",
+            "ExpressionAttributeValues": _to_item({":pk": case_pk(reference), ":case": "case", ":timeline": "timeline"}),
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.client.query(**kwargs)
+            for raw in response["Items"]:
+                item = _from_item(raw)
+                if item["kind"] == "case":
+                    case = Case.model_validate(item["case"])
+                else:
+                    timeline.append(TimelineEntry.model_validate(item["entry"]))
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        if case is None:
+            raise CaseNotFound(reference)
+        timeline.sort(key=lambda e: e.seq)
+        return CaseRecord(case, timeline)
+
+    def list_cases(self, query: CaseQuery) -> CasePage:
+        """Pick the index that narrows most; filter the rest. Pages may be short when a filter applies."""
+        values: dict[str, Any] = {}
+        filters: list[str] = []
+        names: dict[str, str] = {}
+        forward = True
+        if query.owner:
+            index, key = "by-owner", "owner_pk = :pk"
+            values[":pk"] = f"OWNER#{query.owner}"
+            prefix = ""
+            if query.status:
+                prefix = f"{query.status.value}#"
+                if query.priority:
+                    prefix += f"{PRIORITY_RANK[query.priority]}#"
+            elif query.priority:
+                filters.append("#case.priority = :priority")
+            if prefix:
+                key += " AND begins_with(owner_sk, :prefix)"
+                values[":prefix"] = prefix
+        elif query.status:
+            index, key = "by-status", "status_pk = :pk"
+            values[":pk"] = f"STATUS#{query.status.value}"
+            if query.priority:
+                key += " AND begins_with(status_sk, :prefix)"
+                values[":prefix"] = f"{PRIORITY_RANK[query.priority]}#"
+        else:
+            index, key, forward = "by-received", "received_pk = :pk", False
+            values[":pk"] = "CASES"
+            if query.priority:
+                filters.append("#case.priority = :priority")
+        if filters:
+            values[":priority"] = query.priority.value  # type: ignore[union-attr]
+            names["#case"] = "case"
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": index, "KeyConditionExpression": key,
+            "ExpressionAttributeValues": _to_item(values), "Limit": query.limit, "ScanIndexForward": forward,
+        }
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+            kwargs["ExpressionAttributeNames"] = names
+        if query.cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(query.cursor, index)
+        try:
+            response = self.client.query(**kwargs)
+        except ClientError as error:
+            if query.cursor and error.response["Error"]["Code"] == "ValidationException":
+                raise InvalidCursor() from error
+            raise
+        items = [Case.model_validate(_from_item(raw)["case"]) for raw in response["Items"]]
+        last = response.get("LastEvaluatedKey")
+        return CasePage(items, _encode_cursor(last, index) if last else None)
+
+    # -- outbox --------------------------------------------------------------------------------------------------
+
+    def pending_events(self, older_than_iso: str, limit: int) -> list[DomainEvent]:
+        response = self.client.query(
+            TableName=self.table, IndexName="by-due",
+            KeyConditionExpression="due_pk = :outbox AND due_sk < :cutoff",
+            ExpressionAttributeValues=_to_item({":outbox": "OUTBOX", ":cutoff": older_than_iso}),
+            Limit=limit,
+        )
+        events = []
+        for key in response["Items"]:
+            item = self.client.get_item(TableName=self.table, Key={"pk": key["pk"], "sk": key["sk"]}).get("Item")
+            if item and "due_pk" in item:  # still pending: the index is eventually consistent
+                events.append(DomainEvent.model_validate(_from_item(item)["event"]))
+        return events
+
+    def mark_published(self, events: Sequence[DomainEvent], at: datetime) -> None:
+        for event in events:
+            key = outbox_item(event)
+            try:
+                self.client.update_item(
+                    TableName=self.table, Key=_to_item({"pk": key["pk"], "sk": key["sk"]}),
+                    UpdateExpression="REMOVE due_pk, due_sk SET published_at = :now",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues=_to_item({":now": at.isoformat()}),
+                )
+            except ClientError as error:
+                # Already expired and removed by TTL: nothing left to mark.
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+
+
+def _first_cancellation_is_condition(error: ClientError) -> bool:
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons") or []
+    if reasons:
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return "ConditionalCheckFailed" in error.response["Error"].get("Message", "")
+
+
+def _encode_cursor(last_key: dict[str, Any], index: str) -> str:
+    payload = json.dumps({"i": index, "k": last_key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, index: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if payload["i"] != index or not isinstance(payload["k"], dict):
+            raise ValueError
+        return payload["k"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidCursor() from error

@@ -1,0 +1,161 @@
+"""RFC 9457 problem details: the one place where errors become HTTP answers.
+
+Each API function calls :func:`install` on its resolver. Every answer says what went wrong and what the
+caller can do about it; none leaks internals.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from amends.domain.errors import (
+    ActionNotAllowed,
+    CaseNotFound,
+    ConcurrentUpdate,
+    Forbidden,
+    InvalidCursor,
+    ReasonRequired,
+)
+
+PROBLEM_BASE = "https://amends.dev/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+logger = Logger(child=True)
+
+
+class ProblemError(Exception):
+    """Raised by edge code (headers, auth) for an answer that is not a domain error."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem(status: int, slug: str, title: str, detail: str, *, instance: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return Response(status_code=status, content_type=CONTENT_TYPE, body=json.dumps(body), headers=headers or {})
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+        # Powertools puts the parameter name after "body" when a route has one body model.
+        if parts and parts[0] in {"request", "body"}:
+            parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_problem(error: RequestValidationError, instance: str) -> Response:
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(400, "malformed-json", "The request body is not valid JSON",
+                       "The body could not be read as JSON. Check quotes, commas and brackets, and send "
+                       "'content-type: application/json'.", instance=instance)
+    details = []
+    for e in errors:
+        message = str(e.get("msg", "is not valid")).removeprefix("Value error, ")
+        details.append({"field": _field(e.get("loc", ())), "message": message})
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return problem(422, "invalid-request", "Some fields are missing or not valid",
+                   f"Correct these fields and send the request again: {summary}.", instance=instance,
+                   errors=details)
+
+
+def install(app: ApiGatewayResolver) -> None:
+    """Map every error a caller can cause, and our own failures, to problem+json on ``app``."""
+
+    def path() -> str:
+        return app.current_event.path
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        return _validation_problem(error, path())
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(error: RequestUnsupportedContentType) -> Response:
+        sent = app.current_event.headers.get("content-type", "")
+        return problem(415, "unsupported-media-type", "Unsupported content type",
+                       f"Send the body as JSON with 'content-type: application/json' (this request said {sent!r}).",
+                       instance=path())
+
+    @app.exception_handler(ProblemError)
+    def _edge(error: ProblemError) -> Response:
+        return problem(error.status, error.slug, error.title, error.detail, instance=path(), headers=error.headers,
+                       **error.extra)
+
+    @app.exception_handler(CaseNotFound)
+    def _not_found(error: CaseNotFound) -> Response:
+        return problem(404, "case-not-found", "Complaint not found", str(error), instance=path())
+
+    @app.exception_handler(ActionNotAllowed)
+    def _wrong_state(error: ActionNotAllowed) -> Response:
+        return problem(409, "wrong-state", "Not possible in the complaint's current state", str(error),
+                       instance=path(), status_now=error.status)
+
+    @app.exception_handler(ConcurrentUpdate)
+    def _conflict(error: ConcurrentUpdate) -> Response:
+        return problem(409, "concurrent-update", "Changed by someone else", str(error), instance=path())
+
+    @app.exception_handler(ReasonRequired)
+    def _reason(error: ReasonRequired) -> Response:
+        return problem(422, "reason-required", "A reason is required", str(error), instance=path())
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(error: Forbidden) -> Response:
+        return problem(403, "forbidden", "Not allowed for your role", str(error), instance=path())
+
+    @app.exception_handler(InvalidCursor)
+    def _cursor(error: InvalidCursor) -> Response:
+        return problem(400, "invalid-cursor", "Invalid page cursor", str(error), instance=path())
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _key_reused(error: IdempotencyValidationError) -> Response:
+        return problem(422, "idempotency-key-reused", "Idempotency-Key already used for another request",
+                       "This Idempotency-Key was already used with a different request body. Use a new key "
+                       "(a fresh UUID) for a new complaint, or resend exactly the same body to get the "
+                       "original answer.", instance=path())
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _in_progress(error: IdempotencyAlreadyInProgressError) -> Response:
+        return problem(409, "request-in-progress", "The same request is still being processed",
+                       "A request with this Idempotency-Key is being processed right now. Wait a second and "
+                       "send it again to get its answer.", instance=path(), headers={"Retry-After": "1"})
+
+    @app.not_found
+    def _no_route(error: Exception) -> Response:
+        return problem(404, "not-found", "No such endpoint",
+                       "There is no endpoint at this path and method. See the OpenAPI document for the "
+                       "endpoints that exist.", instance=path())
+
+    @app.exception_handler(Exception)
+    def _ours(error: Exception) -> Response:
+        # The one deliberate catch-all: a bug is ours, not the caller's. It is logged with its traceback and
+        # the caller gets a reference to quote, never internals.
+        logger.exception("unhandled error")
+        request_id = app.lambda_context.aws_request_id if app.lambda_context else "unknown"
+        return problem(500, "internal-error", HTTPStatus.INTERNAL_SERVER_ERROR.phrase,
+                       f"Something went wrong on our side and nothing was changed by this request. Try again; "
+                       f"if it keeps happening, contact us quoting request id {request_id}.",
+                       instance=path(), request_id=request_id)

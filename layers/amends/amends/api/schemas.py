@@ -1,0 +1,182 @@
+"""What the HTTP API accepts and answers. These models generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from amends.domain.lifecycle import STATUS_DESCRIPTIONS, Status
+from amends.domain.model import (
+    Case,
+    Channel,
+    EntryKind,
+    Priority,
+    Submission,
+    TimelineEntry,
+)
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+# -- complainants -------------------------------------------------------------------------------------------------
+
+class ComplaintRequest(Submission):
+    """A new complaint. ``remedy_sought`` is required: send "unknown" if the complainant does not know yet."""
+
+    channel: Literal[Channel.WEB, Channel.MOBILE] = Field(
+        Channel.WEB, description="Which client filed it: web or mobile."
+    )
+
+
+class FiledComplaint(BaseModel):
+    reference: str = Field(description="The complaint's reference; it never changes and is never reused.")
+    access_token: str = Field(description="Secret for the complainant; send it as X-Access-Token to see status. "
+                                          "Shown only once.")
+    status: Status
+    status_url: str
+    received_at: datetime
+    received_at_local: datetime = Field(description="Receipt time in the organisation's time zone.")
+    response_due_by: datetime = Field(description="When the final response is due at the latest.")
+
+
+class ComplainantTimelineItem(BaseModel):
+    at: datetime
+    what: str
+    status: Status | None = None
+    message: str | None = None
+
+
+class ComplainantCaseView(BaseModel):
+    reference: str
+    status: Status
+    status_description: str
+    received_at: datetime
+    received_at_local: datetime
+    product_or_service: str
+    response_due_by: datetime
+    timeline: list[ComplainantTimelineItem]
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: Body = Field(description="What the complainant wants to add to their complaint.")
+
+
+class MessageAdded(BaseModel):
+    reference: str
+    seq: int
+    at: datetime
+    status: Status
+
+
+class ProcessInformation(BaseModel):
+    """How to complain (ISO 10002 7.1), served from configuration."""
+
+    how_to_complain: list[str]
+    what_to_provide: dict[str, str]
+    time_frames: dict[str, str]
+    how_to_get_status: str
+    recourse: list[str]
+    charges: str
+
+
+_COMPLAINANT_WORDS = {
+    "open": "Complaint received",
+    "acknowledge": "Acknowledgement sent",
+    "assess": "Complaint assessed",
+    "start_investigation": "Investigation started",
+    "request_information": "We asked you for more information",
+    "receive_information": "Information received",
+    "propose_response": "Response being prepared",
+    "approve_response": "Response approved",
+    "return_proposal": "Response being revised",
+    "communicate_decision": "Decision sent",
+    "request_review": "Review requested",
+    "conclude_review": "Review concluded",
+    "close": "Complaint closed",
+    "reopen": "Complaint reopened",
+    "add_message": "You added information",
+}
+
+
+def complainant_view(case: Case, timeline: list[TimelineEntry], response_due_by: datetime) -> ComplainantCaseView:
+    items = []
+    for e in timeline:
+        status = e.after.get("status")
+        items.append(ComplainantTimelineItem(
+            at=e.at, what=_COMPLAINANT_WORDS.get(e.action, e.action.replace("_", " ").capitalize()),
+            status=Status(status) if status else None,
+            message=e.body if e.kind is EntryKind.MESSAGE else None,
+        ))
+    return ComplainantCaseView(
+        reference=case.reference, status=case.status, status_description=STATUS_DESCRIPTIONS[case.status],
+        received_at=case.received_at, received_at_local=case.received_at_local,
+        product_or_service=case.submission.product_or_service, response_due_by=response_due_by, timeline=items,
+    )
+
+
+# -- staff --------------------------------------------------------------------------------------------------------
+
+class CaseSummary(BaseModel):
+    reference: str
+    status: Status
+    priority: Priority
+    owner: str | None
+    channel: Channel
+    product_or_service: str
+    received_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, case: Case) -> CaseSummary:
+        return cls(
+            reference=case.reference, status=case.status, priority=case.priority, owner=case.owner,
+            channel=case.channel, product_or_service=case.submission.product_or_service,
+            received_at=case.received_at, updated_at=case.updated_at, version=case.version,
+        )
+
+
+class CaseList(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; absent on the last page.")
+
+
+class CaseDetail(BaseModel):
+    reference: str
+    version: int
+    status: Status
+    priority: Priority
+    owner: str | None
+    channel: Channel
+    received_at: datetime
+    received_at_local: datetime
+    updated_at: datetime
+    closure_reason: str | None
+    submission: Submission
+    response_due_by: datetime
+    timeline: list[TimelineEntry]
+
+    @classmethod
+    def of(cls, case: Case, timeline: list[TimelineEntry], response_due_by: datetime) -> CaseDetail:
+        data = case.model_dump(exclude={"access_token_hash"})
+        return cls(**data, response_due_by=response_due_by, timeline=timeline)
+
+
+class AssignOwnerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owner: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] = Field(
+        description="The staff user id (the token's sub) who becomes accountable for the case."
+    )
+    reason: Reason | None = None
+
+
+class NoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body

@@ -1,0 +1,51 @@
+"""Messages to complainants. The acknowledgement (7.4) goes out as soon as the case is acknowledged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amends.domain.model import Case, ContactChannel
+from amends.domain.reference import normalise
+from amends.services.intake import response_due_by
+from amends.services.ports import CaseRepository, Mailer
+from amends.settings import Settings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: bool
+    detail: str
+
+
+def acknowledgement_text(case: Case, settings: Settings) -> tuple[str, str]:
+    """Subject and body. Says the reference, when we received it, and when to expect a final response."""
+    sub = case.submission
+    addressee = (sub.representative or sub.complainant).name
+    due = response_due_by(case, settings).astimezone(settings.zone)
+    received = case.received_at_local
+    subject = f"We have received your complaint {case.reference}"
+    body = (
+        f"Dear {addressee},\n\n"
+        f"Thank you for telling us about your complaint about {sub.product_or_service}. We received it on "
+        f"{received:%d %B %Y at %H:%M} ({settings.organisation_time_zone}).\n\n"
+        f"Your reference is {case.reference}. Please quote it whenever you contact us; you can also use it, with "
+        f"the access token you were given, to see the progress of your complaint at any time.\n\n"
+        f"We will send you our final response by {due:%d %B %Y}. If we cannot, we will write before then to "
+        f"explain why and to tell you about your right to refer your complaint to the ombudsman.\n\n"
+        f"Making a complaint is free of charge.\n\n"
+        f"You can reply to this email to add information to your complaint.\n"
+    )
+    return subject, body
+
+
+def send_acknowledgement(reference: str, *, repo: CaseRepository, mailer: Mailer, settings: Settings) -> Outcome:
+    case = repo.get(normalise(reference))
+    sub = case.submission
+    contact = sub.representative or sub.complainant
+    if sub.preferred_contact_channel is not ContactChannel.EMAIL or not contact.email:
+        return Outcome(False, f"preferred channel is {sub.preferred_contact_channel.value}: sent by staff, not by email")
+    if not sub.consent.contact:
+        return Outcome(False, "the complainant did not agree to be contacted")
+    subject, body = acknowledgement_text(case, settings)
+    message_id = mailer.send(to=contact.email, subject=subject, body=body, reply_to=settings.sender_address)
+    return Outcome(True, f"sent as {message_id}")

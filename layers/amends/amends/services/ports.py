@@ -1,0 +1,77 @@
+"""What the services need from the outside world. Adapters implement these; tests may fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from amends.domain.events import DomainEvent
+from amends.domain.lifecycle import Status
+from amends.domain.model import Case, Change, Priority, TimelineEntry
+
+
+class ReferenceTaken(Exception):
+    """The reference drawn for a new case already exists; draw another."""
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    status: Status | None = None
+    owner: str | None = None
+    priority: Priority | None = None
+    limit: int = 25
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case: Case
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+
+class CaseRepository(Protocol):
+    def record(self, change: Change) -> None:
+        """Write the new case version, its timeline entry and its outbox events atomically.
+
+        Raises ``ReferenceTaken`` when opening a case whose reference exists, and ``ConcurrentUpdate`` when
+        the stored version is not ``change.expected_version``.
+        """
+        ...
+
+    def get(self, reference: str) -> Case:
+        """Raises ``CaseNotFound``."""
+        ...
+
+    def get_with_timeline(self, reference: str) -> CaseRecord:
+        """Raises ``CaseNotFound``."""
+        ...
+
+    def list_cases(self, query: CaseQuery) -> CasePage:
+        """Raises ``InvalidCursor``."""
+        ...
+
+
+class OutboxStore(Protocol):
+    def pending_events(self, older_than_iso: str, limit: int) -> list[DomainEvent]: ...
+
+    def mark_published(self, events: Sequence[DomainEvent], at: datetime) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[DomainEvent]) -> list[DomainEvent]:
+        """Publish; return the events that could not be published (to be retried)."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, *, to: str, subject: str, body: str, reply_to: str | None = None) -> str:
+        """Send a plain-text email; return the provider's message id."""
+        ...

@@ -1,0 +1,53 @@
+"""What staff do with cases: queues, the full record, assignment, internal notes (7.6)."""
+
+from __future__ import annotations
+
+from amends.domain.clock import Clock
+from amends.domain.errors import Forbidden
+from amends.domain.model import Actor, Case, Role, TimelineEntry
+from amends.domain.reference import normalise
+from amends.services.common import with_optimistic_retry
+from amends.services.ports import CasePage, CaseQuery, CaseRecord, CaseRepository
+
+ASSIGNERS = {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
+WRITERS = {Role.HANDLER, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
+
+
+def list_cases(query: CaseQuery, *, repo: CaseRepository) -> CasePage:
+    return repo.list_cases(query)
+
+
+def get_case(reference: str, *, repo: CaseRepository) -> CaseRecord:
+    return repo.get_with_timeline(normalise(reference))
+
+
+def assign_owner(
+    reference: str, owner: str, actor: Actor, *, reason: str | None, repo: CaseRepository, clock: Clock
+) -> Case:
+    """Supervisors, managers and admins assign anyone; a handler may only take a case for themselves."""
+    roles = set(actor.roles)
+    if not roles & ASSIGNERS and not (Role.HANDLER in roles and owner == actor.id):
+        raise Forbidden(
+            "Only a supervisor, manager or admin can assign a case to someone else; "
+            "a handler can assign a case only to themselves."
+        )
+
+    def attempt() -> Case:
+        change = repo.get(normalise(reference)).assign(owner, actor, clock.now(), reason)
+        repo.record(change)
+        return change.case
+
+    return with_optimistic_retry(attempt)
+
+
+def add_note(reference: str, body: str, actor: Actor, *, repo: CaseRepository, clock: Clock) -> TimelineEntry:
+    if not set(actor.roles) & WRITERS:
+        raise Forbidden("Auditors have read-only access; adding a note needs the handler, supervisor, "
+                        "manager or admin role.")
+
+    def attempt() -> TimelineEntry:
+        change = repo.get(normalise(reference)).add_note(body, actor, clock.now())
+        repo.record(change)
+        return change.entry
+
+    return with_optimistic_retry(attempt)
