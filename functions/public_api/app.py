@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from amends import wiring
 from amends.api import problems
+from amends.api.openapi import COMPLAINANT, SECURITY_SCHEMES
 from amends.api.schemas import (
     ComplainantCaseView,
     ComplaintRequest,
@@ -36,6 +37,7 @@ logger = Logger()
 tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 problems.install(app)
+app.configure_openapi(title="Amends complainant API", security_schemes=SECURITY_SCHEMES)
 
 Reference = Annotated[str, Path(min_length=3, max_length=40, description="The complaint reference, e.g. CMP-2026-7K3F9Q")]
 AccessToken = Annotated[str | None, Header(alias="X-Access-Token", max_length=200,
@@ -110,7 +112,7 @@ def _status_url(reference: str) -> str:
     description="Needs the access token given when the complaint was filed. Without it, or with another "
                 "complaint's token, the answer is the same as for an unknown reference.",
     responses={404: {"description": "Unknown reference, or wrong or missing access token"}},
-    tags=["Complainants"],
+    tags=["Complainants"], security=[{COMPLAINANT: []}],
 )
 def complaint_status(reference: Reference, x_access_token: AccessToken = None) -> Response[ComplainantCaseView]:
     record = complainant.view_case(reference, x_access_token, repo=wiring.case_repository())
@@ -123,7 +125,7 @@ def complaint_status(reference: Reference, x_access_token: AccessToken = None) -
     summary="Add information to a complaint",
     responses={201: {"description": "Added"}, 404: {"description": "Unknown reference or wrong access token"},
                409: {"description": "The complaint is closed"}},
-    tags=["Complainants"],
+    tags=["Complainants"], security=[{COMPLAINANT: []}],
 )
 def add_message(
     reference: Reference, request: Annotated[MessageRequest, Body()], x_access_token: AccessToken = None,

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from amends import wiring
 from amends.api import problems
 from amends.api.auth import staff_actor
+from amends.api.openapi import SECURITY_SCHEMES, STAFF
 from amends.api.schemas import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.domain.lifecycle import Status
 from amends.domain.model import Actor, Priority, TimelineEntry
@@ -24,9 +25,10 @@ logger = Logger()
 tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 problems.install(app)
+app.configure_openapi(title="Amends staff API", security_schemes=SECURITY_SCHEMES)
 
 Reference = Annotated[str, Path(min_length=3, max_length=40, description="The complaint reference, e.g. CMP-2026-7K3F9Q")]
-SECURED = [{"StaffCognito": []}]
+SECURED = [{STAFF: []}]
 NO_STORE = {"Cache-Control": "no-store"}
 
 

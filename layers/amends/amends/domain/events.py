@@ -17,13 +17,40 @@ if TYPE_CHECKING:
 
 SOURCE = "amends.cases"
 
-# Every event type the system publishes, with what it means. Consumers subscribe by detail-type.
-CATALOGUE: dict[str, str] = {
-    "CaseOpened": "A complaint was received and given its reference (ISO 10002 7.2).",
-    "CaseStatusChanged": "A case moved along its lifecycle; detail.action says how, before/after say from where to where.",
-    "CaseAssigned": "A case was given an accountable owner (7.6).",
-    "InternalNoteAdded": "Staff added an internal note; never shown to the complainant.",
-    "MessageAdded": "The complainant added information to their case.",
+
+class CaseOpenedData(BaseModel):
+    """No personal data travels on the bus: consumers that need it read the case."""
+
+    channel: str
+    priority: str
+    safety_concern: bool
+    product_or_service: str
+    preferred_contact_channel: str
+    preferred_language: str
+    received_at_local: str
+
+
+class ChangeData(BaseModel):
+    action: str = Field(description="What was done, e.g. acknowledge, close, assign, add_message.")
+    before: dict[str, Any] = Field(description="The changed fields before the change.")
+    after: dict[str, Any] = Field(description="The changed fields after the change.")
+    reason: str | None = None
+
+
+class CaseAssignedData(ChangeData):
+    owner: str | None
+
+
+# Every event type the system publishes: what it means and the shape of its data. Consumers subscribe by
+# detail-type; infra/catalogue/events holds one JSON schema per entry.
+CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
+    "CaseOpened": ("A complaint was received and given its reference (ISO 10002 7.2).", CaseOpenedData),
+    "CaseStatusChanged": ("A case moved along its lifecycle; data.action says how, data.before/after from what "
+                          "to what.", ChangeData),
+    "CaseAssigned": ("A case was given an accountable owner (7.6).", CaseAssignedData),
+    "InternalNoteAdded": ("Staff added an internal note (never shown to the complainant; the note itself stays in "
+                          "the case).", ChangeData),
+    "MessageAdded": ("The complainant added information to their case (the text stays in the case).", ChangeData),
 }
 
 
@@ -52,7 +79,31 @@ class DomainEvent(BaseModel):
     ) -> DomainEvent:
         if type_ not in CATALOGUE:
             raise ValueError(f"unknown event type {type_}; add it to the catalogue first")
+        CATALOGUE[type_][1].model_validate(detail)  # an event never leaves with data its schema does not allow
         return cls(
             event_id=str(uuid.uuid4()), type=type_, case_reference=reference, case_version=version,
             occurred_at=at, actor=EventActor(kind=actor.kind, id=actor.id), data=detail,
         )
+
+
+def event_schema(type_: str) -> dict[str, Any]:
+    """JSON schema of the EventBridge event carrying ``type_`` (for the catalogue and consumers' tests)."""
+    description, data_model = CATALOGUE[type_]
+    envelope = DomainEvent.model_json_schema()
+    envelope["properties"]["type"] = {"const": type_, "title": "Type"}
+    data_schema = data_model.model_json_schema()
+    defs = {**envelope.pop("$defs", {}), **data_schema.pop("$defs", {})}  # refs are "#/$defs/...": keep at root
+    envelope["properties"]["data"] = data_schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": defs,
+        "title": type_,
+        "description": description,
+        "type": "object",
+        "required": ["source", "detail-type", "detail"],
+        "properties": {
+            "source": {"const": SOURCE},
+            "detail-type": {"const": type_},
+            "detail": envelope,
+        },
+    }

@@ -287,13 +287,13 @@ def open_case(
     after = {"status": case.status.value, "priority": priority.value}
     entry = TimelineEntry(
         seq=1, at=received_at, actor=actor, kind=EntryKind.TRANSITION, action=Action.OPEN.value,
-        reason=f"Complaint received by {channel.value}", complainant_visible=True, before={"status": None},
+        reason=f"Complaint received by {case.channel.value}", complainant_visible=True, before={"status": None},
         after=after,
     )
     event = DomainEvent.new(
         "CaseOpened", reference, 1, actor, received_at,
         {
-            "channel": channel.value,
+            "channel": case.channel.value,
             "priority": priority.value,
             "safety_concern": submission.safety_concern,
             "product_or_service": submission.product_or_service,
