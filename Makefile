@@ -38,7 +38,7 @@ docs: setup ## regenerate the committed OpenAPI document, event catalogue and la
 	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-annotate --no-header --quiet > layers/amends/requirements.txt
 
 bench: setup ## print cold-start import times and the AWS calls and capacity one intake costs
-	@$(UV) run --frozen python -m bench
+	@$(UV) run --frozen python -m amends_local.bench
 
 token: setup ## print a local staff token: make token ROLE=supervisor
 	@$(UV) run --frozen python -m amends_local token --role $(ROLE)

@@ -1,0 +1,144 @@
+"""``make bench``: what a cold start and one complaint cost. Prints figures; asserts nothing.
+
+1. Cold-start import time of each function's handler module (fresh interpreter each time, median of N),
+   beside the floor: importing boto3 and Powertools alone.
+2. The AWS calls and DynamoDB capacity units one intake costs: the public API request alone, and the whole
+   pipeline it sets off (outbox publisher, lifecycle step, acknowledgement), measured on the local stack with
+   DynamoDB Local's ReturnConsumedCapacity.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+FLOOR = "import boto3, aws_lambda_powertools; from aws_lambda_powertools import Logger, Tracer"
+
+
+def _import_seconds(code: str, path: Path | None) -> float:
+    probe = (
+        "import sys, time\n"
+        + (f"sys.path.insert(0, {str(path)!r})\n" if path else "")
+        + "t = time.perf_counter()\n"
+        + code + "\n"
+        + "print(time.perf_counter() - t)\n"
+    )
+    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-2", "PYTHONDONTWRITEBYTECODE": "0"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _median_ms(code: str, path: Path | None = None) -> float:
+    _import_seconds(code, path)  # warm the bytecode cache, as a deployed package has .pyc files
+    return statistics.median(_import_seconds(code, path) for _ in range(RUNS)) * 1000
+
+
+def functions() -> dict[str, Path]:
+    template, errors = decode(str(ROOT / "template.yaml"))
+    if errors:
+        raise SystemExit(f"template.yaml does not parse: {errors}")
+    found = {}
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            props = resource["Properties"]
+            module = props["Handler"].rsplit(".", 1)[0]
+            found[name] = (ROOT / props["CodeUri"], module)
+    return found
+
+
+def cold_starts() -> None:
+    print(f"Cold-start import time (median of {RUNS} fresh interpreters, ms)")
+    floor = _median_ms(FLOOR)
+    print(f"  {'boto3 + Powertools alone (floor)':42s} {floor:8.1f}")
+    for name, (code_dir, module) in sorted(functions().items()):
+        ms = _median_ms(f"import {module}", code_dir)
+        print(f"  {name:42s} {ms:8.1f}   (+{ms - floor:.1f} over the floor)")
+
+
+class CallMeter:
+    """Counts AWS API calls made through boto3 and the DynamoDB capacity they consumed."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.read_units = 0.0
+        self.write_units = 0.0
+
+    def install(self) -> None:
+        import boto3
+
+        events = boto3._get_default_session().events  # noqa: SLF001 - the session every plain client uses
+        events.register("before-parameter-build.dynamodb.*", self._ask_for_capacity)
+        events.register("after-call.*.*", self._count)
+
+    def _ask_for_capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+    def _count(self, http_response: Any, parsed: dict[str, Any], model: Any, event_name: str, **_: Any) -> None:
+        service = event_name.split(".")[1]
+        self.calls[f"{service}:{model.name}"] += 1
+        consumed = parsed.get("ConsumedCapacity")
+        for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            self.read_units += float(entry.get("ReadCapacityUnits") or 0)
+            self.write_units += float(entry.get("WriteCapacityUnits") or 0)
+            if not entry.get("ReadCapacityUnits") and not entry.get("WriteCapacityUnits"):
+                # DynamoDB Local reports only CapacityUnits; attribute by operation.
+                units = float(entry.get("CapacityUnits") or 0)
+                if model.name in {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}:
+                    self.read_units += units
+                else:
+                    self.write_units += units
+
+    def snapshot(self) -> tuple[Counter[str], float, float]:
+        return Counter(self.calls), self.read_units, self.write_units
+
+    def report(self, title: str, since: tuple[Counter[str], float, float]) -> None:
+        calls = self.calls - since[0]
+        print(f"{title}: {sum(calls.values())} AWS calls, "
+              f"{self.read_units - since[1]:.1f} RCU, {self.write_units - since[2]:.1f} WCU")
+        for call, count in sorted(calls.items()):
+            print(f"    {count:3d} × {call}")
+
+
+def intake_costs() -> None:
+    from amends_local.stack import LocalStack
+
+    meter = CallMeter()
+    meter.install()
+    event = json.loads((ROOT / "events" / "api_file_complaint.json").read_text())
+    with tempfile.TemporaryDirectory() as state, LocalStack(ROOT, persist=False, api_port=None,
+                                                            state_dir=Path(state)) as stack:
+        before = meter.snapshot()
+        event["headers"]["Idempotency-Key"] = str(uuid.uuid4())
+        event["multiValueHeaders"]["Idempotency-Key"] = [event["headers"]["Idempotency-Key"]]
+        started = time.perf_counter()
+        response = stack.functions.invoke("PublicApiFunction", event)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response["statusCode"] == 201, response
+        print(f"\nOne intake (POST /complaints with an Idempotency-Key), warm, in-process: {elapsed:.1f} ms")
+        meter.report("  the API request", before)
+        stack.wait_until_idle(timeout=60)
+        meter.report("  the whole pipeline it sets off (request, outbox, lifecycle, acknowledgement)", before)
+
+
+def main() -> int:
+    cold_starts()
+    intake_costs()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
