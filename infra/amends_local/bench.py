@@ -14,7 +14,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -119,8 +118,7 @@ def intake_costs() -> None:
     meter = CallMeter()
     meter.install()
     event = json.loads((ROOT / "events" / "api_file_complaint.json").read_text())
-    with tempfile.TemporaryDirectory() as state, LocalStack(ROOT, persist=False, api_port=None,
-                                                            state_dir=Path(state)) as stack:
+    with LocalStack(ROOT, persist=False, api_port=None) as stack:
         before = meter.snapshot()
         event["headers"]["Idempotency-Key"] = str(uuid.uuid4())
         event["multiValueHeaders"]["Idempotency-Key"] = [event["headers"]["Idempotency-Key"]]

@@ -1,0 +1,92 @@
+"""The stream, Step Functions, SQS and scheduled handlers fed the sample events."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from amends import wiring
+from amends.adapters.dynamodb import _to_item, outbox_item
+from amends.domain.errors import ActionNotAllowed
+from amends.domain.model import Actor, Channel, Person, Submission, open_case
+from amends.domain.reference import new_reference
+
+from .events import load
+
+
+def new_case(email: str = "ada@example.com", **kw):
+    now = datetime.now(UTC)
+    sub = Submission(complainant=Person(name="Ada", email=email), product_or_service="Loan", description="d",
+                     remedy_sought="unknown", **kw)
+    change = open_case(reference=new_reference(now), access_token_hash="h" * 64, submission=sub, channel=Channel.WEB,
+                       actor=Actor(kind="complainant", id="c"), received_at=now, received_at_local=now)
+    wiring.case_repository().record(change)
+    return change
+
+
+def test_outbox_publisher_publishes_and_marks(stack) -> None:
+    change = new_case()
+    event = load("dynamodb_outbox_insert.json")
+    event["Records"][0]["dynamodb"]["NewImage"] = _to_item(outbox_item(change.events[0]))
+    result = stack.functions.invoke("OutboxPublisherFunction", event)
+    assert result == {"batchItemFailures": []}
+    pending = wiring.case_repository().pending_events(datetime(2100, 1, 1, tzinfo=UTC).isoformat(), 1000)
+    assert change.events[0].event_id not in {e.event_id for e in pending}
+
+
+def test_outbox_publisher_reports_a_bad_record_alone(stack) -> None:
+    good = new_case()
+    event = load("dynamodb_outbox_insert.json")
+    record = event["Records"][0]
+    bad = copy.deepcopy(record)
+    bad["dynamodb"]["NewImage"]["event"] = {"M": {"nonsense": {"S": "x"}}}
+    bad["dynamodb"]["SequenceNumber"] = "999"
+    record["dynamodb"]["NewImage"] = _to_item(outbox_item(good.events[0]))
+    event["Records"] = [record, bad]
+    assert stack.functions.invoke("OutboxPublisherFunction", event) == {"batchItemFailures": [{"itemIdentifier": "999"}]}
+
+
+def test_lifecycle_acknowledges_once(stack) -> None:
+    change = new_case()
+    event = {**load("stepfunctions_acknowledge.json"), "case_reference": change.case.reference}
+    result = stack.functions.invoke("LifecycleFunction", event)
+    assert result["status"] == "acknowledged" and result["version"] >= 2
+    with pytest.raises(ActionNotAllowed):
+        stack.functions.invoke("LifecycleFunction", event)
+
+
+def _sent_count(stack) -> float:
+    import boto3
+
+    ses = boto3.client("ses", endpoint_url=stack.moto_endpoint, region_name="eu-west-2")
+    return ses.get_send_quota()["SentLast24Hours"]
+
+
+def test_notifications_send_the_acknowledgement_once(stack) -> None:
+    change = new_case()
+    ack = change.case.apply(__import__("amends.domain.lifecycle", fromlist=["Action"]).Action.ACKNOWLEDGE,
+                            Actor.system("test"), change.case.received_at)
+    wiring.case_repository().record(ack)
+    event = load("sqs_notification_acknowledged.json")
+    body = json.loads(event["Records"][0]["body"])
+    body["detail"] = ack.events[0].model_dump(mode="json")
+    event["Records"][0]["body"] = json.dumps(body)
+    before = _sent_count(stack)
+    assert stack.functions.invoke("NotificationsFunction", event) == {"batchItemFailures": []}
+    assert stack.functions.invoke("NotificationsFunction", event) == {"batchItemFailures": []}  # redelivered
+    assert _sent_count(stack) == before + 1
+
+
+def test_notifications_report_a_message_they_cannot_read(stack) -> None:
+    event = load("sqs_notification_acknowledged.json")
+    event["Records"][0]["body"] = "not json"
+    result = stack.functions.invoke("NotificationsFunction", event)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_the_sweeper_runs_on_schedule(stack) -> None:
+    result = stack.functions.invoke("OutboxSweeperFunction", load("schedule_outbox_sweep.json"))
+    assert set(result) == {"published", "failed"} and result["failed"] == 0

@@ -1,0 +1,159 @@
+"""The complainant API handler fed the sample API Gateway events, against the local emulators."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from amends import wiring
+from amends.domain.lifecycle import Action
+from amends.domain.model import Actor
+
+from .events import api, body_of, load
+
+PUBLIC = "PublicApiFunction"
+
+
+@pytest.fixture
+def invoke(stack):
+    return lambda event: stack.functions.invoke(PUBLIC, event)
+
+
+def file_one(invoke, **changes):
+    event = api("api_file_complaint.json", headers={"Idempotency-Key": str(uuid.uuid4())})
+    if changes:
+        import json
+        body = json.loads(event["body"])
+        body.update(changes)
+        event["body"] = json.dumps(body)
+    response = invoke(event)
+    assert response["statusCode"] == 201, response
+    return body_of(response)
+
+
+def count_cases(dynamodb, table) -> int:
+    return dynamodb.scan(TableName=table, Select="COUNT", FilterExpression="kind = :k",
+                         ExpressionAttributeValues={":k": {"S": "case"}}, ConsistentRead=True)["Count"]
+
+
+def test_filing_answers_201_with_reference_token_and_status_url(invoke) -> None:
+    response = invoke(api("api_file_complaint.json", headers={"Idempotency-Key": str(uuid.uuid4())}))
+    assert response["statusCode"] == 201
+    filed = body_of(response)
+    assert re.fullmatch(r"CMP-\d{4}-[0-9A-HJKMNP-TV-Z]{6}", filed["reference"])
+    assert len(filed["access_token"]) >= 40
+    assert filed["status"] == "received"
+    # The sample event came through execute-api, so the URL carries the stage.
+    assert filed["status_url"] == (f"https://abc123defg.execute-api.eu-west-2.amazonaws.com/dev/complaints/"
+                                   f"{filed['reference']}")
+    headers = response.get("multiValueHeaders") or {}
+    location = (response.get("headers") or {}).get("Location") or headers.get("Location", [None])[0]
+    assert location == filed["status_url"]
+
+
+def test_the_same_submission_twice_makes_one_case(invoke, case_table) -> None:
+    dynamodb, table = case_table
+    event = api("api_file_complaint.json", headers={"Idempotency-Key": str(uuid.uuid4())})
+    before = count_cases(dynamodb, table)
+    first, second = invoke(event), invoke(event)
+    assert first["statusCode"] == second["statusCode"] == 201
+    assert body_of(first) == body_of(second)
+    assert count_cases(dynamodb, table) == before + 1
+
+
+def test_a_reused_key_with_another_body_is_refused(invoke) -> None:
+    key = str(uuid.uuid4())
+    assert invoke(api("api_file_complaint.json", headers={"Idempotency-Key": key}))["statusCode"] == 201
+    other = api("api_file_complaint.json", headers={"Idempotency-Key": key})
+    other["body"] = other["body"].replace("charged twice", "charged three times")
+    response = invoke(other)
+    assert response["statusCode"] == 422
+    assert body_of(response)["type"].endswith("/idempotency-key-reused")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "slug", "mentions"),
+    [
+        ('{"complainant": {"name": "A"', 400, "malformed-json", "not valid JSON"),
+        ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d"},
+         422, "invalid-request", "remedy_sought"),
+        ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d" * 20001,
+          "remedy_sought": "unknown"}, 422, "invalid-request", "description"),
+        ({"complainant": {"name": "A", "email": "not-an-email"}, "product_or_service": "x", "description": "d",
+          "remedy_sought": "unknown"}, 422, "invalid-request", "complainant.email"),
+        ({"complainant": {"name": "A"}, "product_or_service": "x", "description": "d", "remedy_sought": "unknown"},
+         422, "invalid-request", "has no email"),
+        ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d",
+          "remedy_sought": "unknown", "colour": "blue"}, 422, "invalid-request", "colour"),
+        ([1, 2], 422, "invalid-request", "body"),
+    ],
+)
+def test_bad_input_gets_a_problem_that_says_what_to_fix(invoke, body, status, slug, mentions) -> None:
+    response = invoke(api("api_file_complaint.json", body=body, headers={"Idempotency-Key": None}))
+    assert response["statusCode"] == status
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    problem = body_of(response)
+    assert problem["type"].endswith("/" + slug) and problem["status"] == status
+    assert mentions in problem["detail"]
+
+
+def test_a_non_json_content_type_is_415(invoke) -> None:
+    response = invoke(api("api_file_complaint.json", headers={"Content-Type": "text/plain", "Idempotency-Key": None}))
+    assert response["statusCode"] == 415
+    assert "application/json" in body_of(response)["detail"]
+
+
+def test_status_needs_the_right_token_and_reveals_nothing_otherwise(invoke) -> None:
+    mine, other = file_one(invoke), file_one(invoke)
+    ok = invoke(api("api_complaint_status.json", reference=mine["reference"],
+                    headers={"X-Access-Token": mine["access_token"]}))
+    assert ok["statusCode"] == 200
+    view = body_of(ok)
+    assert view["reference"] == mine["reference"] and view["status"] in {"received", "acknowledged"}
+    assert view["timeline"][0]["what"] == "Complaint received"
+    assert "access_token_hash" not in ok["body"] and "ada@example.com" not in ok["body"]
+
+    unknown = invoke(api("api_complaint_status.json", reference="CMP-2026-ZZZZZZ",
+                         headers={"X-Access-Token": mine["access_token"]}))
+    wrong = invoke(api("api_complaint_status.json", reference=mine["reference"],
+                       headers={"X-Access-Token": other["access_token"]}))
+    missing = invoke(api("api_complaint_status.json", reference=mine["reference"], headers={"X-Access-Token": None}))
+    for response in (unknown, wrong, missing):
+        assert response["statusCode"] == 404
+        problem = body_of(response)
+        assert problem["type"].endswith("/case-not-found")
+        assert problem["detail"].replace(mine["reference"], "REF") == \
+            body_of(unknown)["detail"].replace("CMP-2026-ZZZZZZ", "REF")
+
+
+def test_the_complainant_adds_information_but_not_to_a_closed_case(invoke) -> None:
+    filed = file_one(invoke)
+    ref, token = filed["reference"], filed["access_token"]
+    added = invoke(api("api_add_message.json", reference=ref, headers={"X-Access-Token": token}))
+    assert added["statusCode"] == 201, added
+    view = body_of(invoke(api("api_complaint_status.json", reference=ref, headers={"X-Access-Token": token})))
+    assert view["timeline"][-1]["message"].startswith("I have found the receipt")
+
+    repo = wiring.case_repository()
+    repo.record(repo.get(ref).apply(Action.CLOSE, Actor(kind="staff", id="s", roles=("manager",)),
+                                    repo.get(ref).updated_at, "withdrawn"))
+    refused = invoke(api("api_add_message.json", reference=ref, headers={"X-Access-Token": token}))
+    assert refused["statusCode"] == 409
+    problem = body_of(refused)
+    assert problem["type"].endswith("/wrong-state") and "closed" in problem["detail"]
+
+
+def test_lower_case_references_are_understood(invoke) -> None:
+    filed = file_one(invoke)
+    response = invoke(api("api_complaint_status.json", reference=filed["reference"].lower(),
+                          headers={"X-Access-Token": filed["access_token"]}))
+    assert response["statusCode"] == 200
+
+
+def test_process_information_is_published(invoke) -> None:
+    info = body_of(invoke(load("api_process.json")))
+    assert "remedy_sought" in info["what_to_provide"]
+    assert "56 days" in info["time_frames"]["final_response"]
+    assert "free of charge" in info["charges"]
