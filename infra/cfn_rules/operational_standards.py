@@ -1,0 +1,117 @@
+"""cfn-lint rules for Amends' operational standards, checked on the template as written (SAM resources included).
+
+Loaded through .cfnlintrc (append_rules), so `cfn-lint template.yaml` in CI enforces them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+
+def _resources(cfn: Any, type_: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in cfn.template.get("Resources", {}).items() if r.get("Type") == type_}
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"]
+        if "Fn::GetAtt" in value:
+            att = value["Fn::GetAtt"]
+            return att[0] if isinstance(att, list) else str(att).split(".")[0]
+    return None
+
+
+class FunctionLogGroupWithRetention(CloudFormationLintRule):
+    """Every function writes to a log group of ours that has a retention period (never 'keep forever')."""
+
+    id = "E9001"
+    shortdesc = "Function without an explicit log group with retention"
+    description = "Each Lambda function sets LoggingConfig.LogGroup to an AWS::Logs::LogGroup with RetentionInDays."
+    source_url = "https://github.com/amends/amends/blob/main/README.md#design-notes"
+    tags = ["amends", "logging"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        groups = _resources(cfn, "AWS::Logs::LogGroup")
+        matches = []
+        functions = {**_resources(cfn, "AWS::Lambda::Function"), **_resources(cfn, "AWS::Serverless::Function")}
+        for name, fn in functions.items():
+            group = _ref(fn.get("Properties", {}).get("LoggingConfig", {}).get("LogGroup"))
+            if group not in groups:
+                matches.append(RuleMatch(["Resources", name, "Properties"],
+                                         f"{name} must log to an AWS::Logs::LogGroup of this template "
+                                         f"(LoggingConfig.LogGroup: !Ref <LogGroup>)"))
+            elif "RetentionInDays" not in groups[group].get("Properties", {}):
+                matches.append(RuleMatch(["Resources", group, "Properties"],
+                                         f"log group {group} of {name} needs RetentionInDays"))
+        return matches
+
+
+class QueuesHaveDeadLettersAndAlarms(CloudFormationLintRule):
+    """A work queue redrives to a dead-letter queue; a dead-letter queue has an alarm on waiting messages."""
+
+    id = "E9002"
+    shortdesc = "Queue without a dead-letter queue, or dead-letter queue without an alarm"
+    description = ("Each SQS queue either has a RedrivePolicy, or is a dead-letter queue (named in a redrive "
+                   "policy or a failure destination) watched by an alarm on ApproximateNumberOfMessagesVisible.")
+    source_url = "https://github.com/amends/amends/blob/main/README.md#design-notes"
+    tags = ["amends", "sqs", "alarms"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        watched = set()
+        for alarm in _resources(cfn, "AWS::CloudWatch::Alarm").values():
+            props = alarm.get("Properties", {})
+            if props.get("MetricName") == "ApproximateNumberOfMessagesVisible":
+                watched |= {_ref(d.get("Value")) for d in props.get("Dimensions", [])}
+        matches = []
+        for name, queue in _resources(cfn, "AWS::SQS::Queue").items():
+            if "RedrivePolicy" in queue.get("Properties", {}):
+                continue
+            if name not in watched:
+                matches.append(RuleMatch(["Resources", name],
+                                         f"{name} has no RedrivePolicy, so it must be a dead-letter queue with an "
+                                         f"alarm on ApproximateNumberOfMessagesVisible"))
+        return matches
+
+
+class AsyncTriggersHaveFailureDestinations(CloudFormationLintRule):
+    """Nothing a trigger cannot deliver disappears: stream mappings and rule targets name where failures go."""
+
+    id = "E9003"
+    shortdesc = "Asynchronous trigger without a failure destination"
+    description = ("Stream event source mappings set DestinationConfig.OnFailure; EventBridge rule targets that "
+                   "are not queues set a DeadLetterConfig.")
+    source_url = "https://github.com/amends/amends/blob/main/README.md#design-notes"
+    tags = ["amends", "reliability"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches = []
+        sam = {**_resources(cfn, "AWS::Serverless::Function"), **_resources(cfn, "AWS::Serverless::StateMachine")}
+        for name, resource in sam.items():
+            for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
+                props = event.get("Properties", {})
+                path = ["Resources", name, "Properties", "Events", event_name, "Properties"]
+                if event.get("Type") in {"DynamoDB", "Kinesis"} and not props.get("DestinationConfig", {}).get("OnFailure"):
+                    matches.append(RuleMatch(path, f"{name}.{event_name} reads a stream and needs "
+                                                   f"DestinationConfig.OnFailure"))
+                if event.get("Type") in {"EventBridgeRule", "CloudWatchEvent", "Schedule"} and not props.get(
+                        "DeadLetterConfig"):
+                    matches.append(RuleMatch(path, f"{name}.{event_name} needs a DeadLetterConfig"))
+        for name, mapping in _resources(cfn, "AWS::Lambda::EventSourceMapping").items():
+            props = mapping.get("Properties", {})
+            source = _ref(props.get("EventSourceArn"))
+            source_type = cfn.template["Resources"].get(source, {}).get("Type") if source else None
+            if source_type == "AWS::DynamoDB::Table" and not props.get("DestinationConfig", {}).get("OnFailure"):
+                matches.append(RuleMatch(["Resources", name, "Properties"],
+                                         f"{name} reads a stream and needs DestinationConfig.OnFailure"))
+        queues = set(_resources(cfn, "AWS::SQS::Queue"))
+        for name, rule in _resources(cfn, "AWS::Events::Rule").items():
+            for i, target in enumerate(rule.get("Properties", {}).get("Targets", [])):
+                if _ref(target.get("Arn")) in queues:
+                    continue  # the queue's own redrive policy covers it
+                if not target.get("DeadLetterConfig"):
+                    matches.append(RuleMatch(["Resources", name, "Properties", "Targets", i],
+                                             f"target {target.get('Id')} of {name} needs a DeadLetterConfig"))
+        return matches
