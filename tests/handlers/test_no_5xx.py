@@ -24,7 +24,10 @@ complaint_like = st.fixed_dictionaries(
         "consent": json_values, "channel": json_values, "safety_concern": json_values,
     },
 )
-bodies = complaint_like.map(json.dumps) | json_values.map(json.dumps) | st.text(max_size=200)
+surrogates = st.just('{"complainant": {"name": "\\ud800", "email": "a@example.com"}, "product_or_service": "x", '
+                     '"description": "\\udfff", "remedy_sought": "unknown", "message": "\\ud83d", "body": "\\ud800", '
+                     '"owner": "\\ud800"}')
+bodies = complaint_like.map(json.dumps) | json_values.map(json.dumps) | st.text(max_size=200) | surrogates
 references = st.text(max_size=50)
 fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -47,3 +47,8 @@ def test_groups_claim_in_every_shape_api_gateway_uses() -> None:
     assert parse_groups('["handler"]') == ["handler"]
     assert parse_groups(["admin"]) == ["admin"]
     assert parse_groups(None) == []
+
+
+def test_text_that_cannot_be_stored_is_refused_with_its_field() -> None:
+    with pytest.raises(ValidationError, match="description contains characters that are not valid Unicode"):
+        make_submission(description="broken \ud800 text")

@@ -266,11 +266,24 @@ def _encode_cursor(last_key: dict[str, Any], index: str) -> str:
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
+INDEX_KEYS = {
+    "by-status": {"pk", "sk", "status_pk", "status_sk"},
+    "by-owner": {"pk", "sk", "owner_pk", "owner_sk"},
+    "by-received": {"pk", "sk", "received_pk", "received_sk"},
+}
+
+
 def _decode_cursor(cursor: str, index: str) -> dict[str, Any]:
+    """Accept only a key of the right index, in the shape DynamoDB gave it out (all string attributes)."""
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if payload["i"] != index or not isinstance(payload["k"], dict):
-            raise ValueError
-        return payload["k"]
+        key = payload["i"] == index and payload["k"]
+        if not isinstance(key, dict) or set(key) != INDEX_KEYS[index]:
+            raise ValueError("not a key of this index")
+        for value in key.values():
+            if not (isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str)
+                    and value["S"] and value["S"].isprintable()):
+                raise ValueError("not a string key")
+        return key
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidCursor() from error

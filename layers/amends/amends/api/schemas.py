@@ -11,6 +11,7 @@ from amends.domain.lifecycle import STATUS_DESCRIPTIONS, Status
 from amends.domain.model import (
     Case,
     Channel,
+    CleanText,
     EntryKind,
     Priority,
     Submission,
@@ -60,7 +61,7 @@ class ComplainantCaseView(BaseModel):
     timeline: list[ComplainantTimelineItem]
 
 
-class MessageRequest(BaseModel):
+class MessageRequest(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     message: Body = Field(description="What the complainant wants to add to their complaint.")
@@ -167,7 +168,7 @@ class CaseDetail(BaseModel):
         return cls(**data, response_due_by=response_due_by, timeline=timeline)
 
 
-class AssignOwnerRequest(BaseModel):
+class AssignOwnerRequest(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     owner: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] = Field(
@@ -176,7 +177,7 @@ class AssignOwnerRequest(BaseModel):
     reason: Reason | None = None
 
 
-class NoteRequest(BaseModel):
+class NoteRequest(CleanText):
     model_config = ConfigDict(extra="forbid")
 
     body: Body

@@ -85,7 +85,37 @@ class Consent(BaseModel):
     )
 
 
-class Submission(BaseModel):
+def reject_unencodable_text(value: Any) -> Any:
+    """Refuse text that is not valid Unicode (a lone surrogate sent as a JSON escape): it cannot be stored."""
+
+    def walk(v: Any, path: str) -> None:
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"{path or 'text'} contains characters that are not valid Unicode") from None
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                walk(k, path)
+                walk(item, f"{path}.{k}" if path else str(k))
+        elif isinstance(v, list):
+            for i, item in enumerate(v):
+                walk(item, f"{path}[{i}]")
+
+    walk(value, "")
+    return value
+
+
+class CleanText(BaseModel):
+    """Base for models filled from outside: every string in the input must be storable."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _encodable(cls, value: Any) -> Any:
+        return reject_unencodable_text(value)
+
+
+class Submission(CleanText):
     """What a complainant (or someone on their behalf) tells us at receipt (ISO 10002 clause 7.2)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
