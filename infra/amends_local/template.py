@@ -1,0 +1,606 @@
+"""template.yaml, read for the local world: the runtime's only list of resources.
+
+The SAM template is decoded with cfn-lint's YAML loader (it understands !Ref, !GetAtt, !Sub...) and every
+intrinsic is resolved to what the local emulators call things: a table is ``amends-CasesTable``, a queue's
+Ref is its URL on the moto server, ARNs use region eu-west-2 and account 123456789012 (moto's default
+account), shaped as moto shapes them. Nothing here talks to an emulator; it only names and describes.
+
+Parameters take their defaults, overridable with the environment variable ``AMENDS_PARAM_<Name>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import cfn_yaml
+
+STACK_NAME = "amends"
+REGION = "eu-west-2"
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+DEFAULT_BUS = "default"
+
+PSEUDO_PARAMETERS = {
+    "AWS::StackName": STACK_NAME,
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT_ID,
+    "AWS::Partition": PARTITION,
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
+}
+
+FUNCTION_TYPES = ("AWS::Serverless::Function",)
+STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+_NO_VALUE = object()  # AWS::NoValue: the key it is under disappears
+
+
+class TemplateError(ValueError):
+    """The template asks for something the local runtime cannot resolve; the message names it."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# What the accessors return: plain, resolved data
+# --------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ApiRoute:
+    function_id: str
+    method: str
+    path: str
+    authorizer: str | None  # None when the route says NONE; else the authorizer's name (maybe the default)
+    api_id: str | None = None
+    event_name: str | None = None
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    response_type: str
+    status_code: int | None
+    headers: dict[str, str]
+    template: str | None
+
+
+@dataclass(frozen=True)
+class FunctionEvent:
+    """One entry of a function's or state machine's Events, its properties resolved."""
+
+    owner_id: str
+    name: str
+    type: str
+    properties: dict[str, Any]
+    source_id: str | None = None  # logical id of the queue/table the event reads, when it names one
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    name: str
+    arn: str
+    code_uri: str
+    handler: str
+    environment: dict[str, str]
+    timeout: int
+    memory_size: int
+    events: dict[str, FunctionEvent]
+
+    @property
+    def module_file(self) -> str:
+        """``app.lambda_handler`` → ``app.py`` (relative to CodeUri)."""
+        return self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
+
+    @property
+    def handler_attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class Table:
+    logical_id: str
+    name: str
+    arn: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Queue:
+    logical_id: str
+    name: str
+    arn: str
+    url: str
+    properties: dict[str, Any]
+
+    @property
+    def redrive_policy(self) -> dict[str, Any] | None:
+        return self.properties.get("RedrivePolicy")
+
+    @property
+    def visibility_timeout(self) -> int:
+        return int(self.properties.get("VisibilityTimeout", 30))
+
+
+@dataclass(frozen=True)
+class EventBus:
+    logical_id: str
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    id: str
+    arn: str
+    retry_policy: dict[str, Any] = field(default_factory=dict)
+    dead_letter_arn: str | None = None
+    input: str | None = None
+    input_path: str | None = None
+    input_transformer: dict[str, Any] | None = None
+
+    @property
+    def service(self) -> str:
+        """The ARN's service: sqs, lambda, states, events, logs..."""
+        return self.arn.split(":")[2]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An AWS::Events::Rule, or one SAM makes from a function's or state machine's event."""
+
+    logical_id: str
+    name: str
+    arn: str
+    bus_name: str
+    event_pattern: dict[str, Any] | None
+    schedule: str | None
+    enabled: bool
+    targets: tuple[RuleTarget, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Archive:
+    logical_id: str
+    name: str
+    source_arn: str
+    event_pattern: dict[str, Any] | None
+    retention_days: int | None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    logical_id: str
+    name: str
+    arn: str
+    definition: str  # JSON, DefinitionSubstitutions applied
+    type: str
+
+
+# --------------------------------------------------------------------------------------------------------------
+class Template:
+    """The SAM template, with intrinsics resolved for the local world.
+
+    ``queue_endpoint`` is the base of queue URLs (the moto server); the runtime sets it once it knows the port.
+    """
+
+    def __init__(self, path: Path | str, *, parameters: dict[str, str] | None = None,
+                 queue_endpoint: str = "http://127.0.0.1:5000") -> None:
+        self.path = Path(path)
+        self.root = self.path.parent
+        self.queue_endpoint = queue_endpoint
+        raw = cfn_yaml.load(str(self.path))
+        self.raw: dict[str, Any] = json.loads(json.dumps(raw))  # plain dicts, no decoder node classes
+        self._parameters = self._parameter_values(parameters or {})
+        self._conditions: dict[str, bool] = {}
+        self.resources: dict[str, dict[str, Any]] = {
+            rid: res for rid, res in self.raw.get("Resources", {}).items()
+            if "Condition" not in res or self.condition(res["Condition"])
+        }
+
+    # ---- parameters & conditions ------------------------------------------------------------------------------
+    def _parameter_values(self, given: dict[str, str]) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for name, spec in self.raw.get("Parameters", {}).items():
+            value = given.get(name, os.environ.get(f"AMENDS_PARAM_{name}", spec.get("Default")))
+            if value is None:
+                raise TemplateError(f"Parameter {name} has no default: set AMENDS_PARAM_{name}")
+            value = str(value)
+            allowed = spec.get("AllowedValues")
+            if allowed and value not in [str(a) for a in allowed]:
+                raise TemplateError(f"Parameter {name}={value!r} is not one of {allowed}")
+            values[name] = value
+        return values
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return dict(self._parameters)
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            spec = self.raw.get("Conditions", {}).get(name)
+            if spec is None:
+                raise TemplateError(f"Unknown condition {name}")
+            self._conditions[name] = bool(self.resolve(spec))
+        return self._conditions[name]
+
+    # ---- names the local world gives things -------------------------------------------------------------------
+    def resource(self, logical_id: str) -> dict[str, Any]:
+        try:
+            return self.resources[logical_id]
+        except KeyError:
+            raise TemplateError(f"No resource {logical_id} in {self.path.name}") from None
+
+    def type_of(self, logical_id: str) -> str:
+        return self.resource(logical_id)["Type"]
+
+    def _prop(self, logical_id: str, name: str) -> Any:
+        value = self.resource(logical_id).get("Properties", {}).get(name)
+        return None if value is None else self.resolve(value)
+
+    def physical_name(self, logical_id: str) -> str:
+        """The name the runtime gives a resource: its own name property, else ``amends-<LogicalId>``."""
+        kind = self.type_of(logical_id)
+        own = {
+            "AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName", "AWS::Events::EventBus": "Name",
+            "AWS::Events::Rule": "Name", "AWS::Serverless::Function": "FunctionName",
+            "AWS::Serverless::StateMachine": "Name", "AWS::StepFunctions::StateMachine": "StateMachineName",
+            "AWS::Logs::LogGroup": "LogGroupName", "AWS::SNS::Topic": "TopicName",
+            "AWS::Events::Archive": "ArchiveName", "AWS::Cognito::UserPool": "UserPoolName",
+            "AWS::CloudWatch::Alarm": "AlarmName",
+        }.get(kind)
+        name = self._prop(logical_id, own) if own else None
+        if name:
+            return str(name)
+        if kind == "AWS::Logs::LogGroup":
+            return f"/aws/{STACK_NAME}/{logical_id}"
+        return f"{STACK_NAME}-{logical_id}"
+
+    def arn(self, logical_id: str) -> str:
+        kind, name = self.type_of(logical_id), self.physical_name(logical_id)
+        prefix = f"arn:{PARTITION}"
+        match kind:
+            case "AWS::DynamoDB::Table":
+                return f"{prefix}:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+            case "AWS::SQS::Queue":
+                return f"{prefix}:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+            case "AWS::Events::EventBus":
+                return f"{prefix}:events:{REGION}:{ACCOUNT_ID}:event-bus/{name}"
+            case "AWS::Events::Rule":
+                bus = self.bus_name_of(self._prop(logical_id, "EventBusName"))
+                return rule_arn(bus, name)
+            case "AWS::Events::Archive":
+                return f"{prefix}:events:{REGION}:{ACCOUNT_ID}:archive/{name}"
+            case "AWS::Serverless::Function" | "AWS::Lambda::Function":
+                return f"{prefix}:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+            case "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine":
+                return f"{prefix}:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}"
+            case "AWS::Logs::LogGroup":
+                return f"{prefix}:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"
+            case "AWS::SNS::Topic":
+                return f"{prefix}:sns:{REGION}:{ACCOUNT_ID}:{name}"
+            case "AWS::Cognito::UserPool":
+                return f"{prefix}:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{self.ref(logical_id)}"
+            case "AWS::CloudWatch::Alarm":
+                return f"{prefix}:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{name}"
+            case "AWS::Serverless::LayerVersion":
+                return f"{prefix}:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:1"
+        raise TemplateError(f"No local ARN for {logical_id} ({kind})")
+
+    def queue_url(self, logical_id: str) -> str:
+        return f"{self.queue_endpoint.rstrip('/')}/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
+
+    def ref(self, logical_id: str) -> str:
+        """What ``!Ref`` of a resource gives, as CloudFormation documents it per type."""
+        kind = self.type_of(logical_id)
+        match kind:
+            case "AWS::SQS::Queue":
+                return self.queue_url(logical_id)
+            case ("AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" | "AWS::SNS::Topic"
+                  | "AWS::Serverless::LayerVersion"):
+                return self.arn(logical_id)
+            case "AWS::Serverless::Api":
+                return logical_id.lower()[:10]
+            case "AWS::Cognito::UserPool":
+                return f"{REGION}_{logical_id[:9]}"
+            case "AWS::Cognito::UserPoolClient":
+                return f"local{logical_id.lower()}"[:26]
+        return self.physical_name(logical_id)
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        kind = self.type_of(logical_id)
+        if attribute == "Arn":
+            return self.arn(logical_id)
+        if kind == "AWS::DynamoDB::Table" and attribute == "StreamArn":
+            # DynamoDB Local invents its own stream ARN; this stands for "the table's stream" in the template.
+            return f"{self.arn(logical_id)}/stream/local"
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName":
+            return self.physical_name(logical_id)
+        if kind == "AWS::SQS::Queue" and attribute == "QueueUrl":
+            return self.queue_url(logical_id)
+        if kind in STATE_MACHINE_TYPES and attribute == "Name":
+            return self.physical_name(logical_id)
+        if kind == "AWS::Events::EventBus" and attribute == "Name":
+            return self.physical_name(logical_id)
+        if kind == "AWS::Cognito::UserPool" and attribute == "ProviderName":
+            return f"cognito-idp.{REGION}.amazonaws.com/{self.ref(logical_id)}"
+        raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute} ({kind}) has no local value")
+
+    def bus_name_of(self, value: str | None) -> str:
+        """EventBusName may be a name or an ARN; absent means the default bus."""
+        if not value:
+            return DEFAULT_BUS
+        return value.rsplit("event-bus/", 1)[-1] if value.startswith("arn:") else value
+
+    # ---- intrinsic functions ----------------------------------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        """Resolve every intrinsic in ``value`` (recursively) to a plain value."""
+        if isinstance(value, list):
+            return [v for v in (self.resolve(item) for item in value) if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self._ref(arg)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
+                return self.get_att(logical_id, self.resolve(attribute))
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key == "Fn::Join":
+                delimiter, items = arg
+                return self.resolve(delimiter).join(str(i) for i in self.resolve(items))
+            if key == "Fn::If":
+                name, yes, no = arg
+                return self.resolve(yes if self.condition(name) else no)
+            if key == "Fn::Not":
+                return not self.resolve(arg[0])
+            if key == "Fn::Equals":
+                left, right = self.resolve(arg)
+                return str(left) == str(right)
+            if key == "Fn::And":
+                return all(self.resolve(arg))
+            if key == "Fn::Or":
+                return any(self.resolve(arg))
+            if key == "Condition":
+                return self.condition(arg)
+            if key == "Fn::Select":
+                index, items = self.resolve(arg)
+                return items[int(index)]
+            if key == "Fn::Split":
+                delimiter, text = self.resolve(arg)
+                return text.split(delimiter)
+            if key.startswith("Fn::"):
+                raise TemplateError(f"{key} is not supported by the local runtime")
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in PSEUDO_PARAMETERS:
+            return PSEUDO_PARAMETERS[name]
+        if name in self._parameters:
+            return self._parameters[name]
+        return self.ref(name)
+
+    def _sub(self, arg: str | list[Any]) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+        def replace(match: re.Match[str]) -> str:
+            token = match.group(1)
+            if token.startswith("!"):
+                return "${" + token[1:] + "}"
+            if token in variables:
+                return str(variables[token])
+            if "." in token and token not in PSEUDO_PARAMETERS:
+                logical_id, attribute = token.split(".", 1)
+                return str(self.get_att(logical_id, attribute))
+            return str(self._ref(token))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def referenced_id(self, value: Any) -> str | None:
+        """The logical id a raw (unresolved) value points at with Ref or GetAtt, if it does."""
+        if isinstance(value, dict) and len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref" and arg in self.resources:
+                return arg
+            if key == "Fn::GetAtt":
+                return (arg.split(".", 1) if isinstance(arg, str) else arg)[0]
+        return None
+
+    # ---- typed accessors --------------------------------------------------------------------------------------
+    def _of_type(self, *types: str) -> list[str]:
+        return [rid for rid, res in self.resources.items() if res["Type"] in types]
+
+    def _globals(self, section: str) -> dict[str, Any]:
+        return self.raw.get("Globals", {}).get(section, {})
+
+    def _merged_function_properties(self, logical_id: str) -> dict[str, Any]:
+        """SAM's Globals merge: the function's own keys win; Environment variables are merged key by key."""
+        own = self.resource(logical_id).get("Properties", {})
+        merged = {**self._globals("Function"), **own}
+        env = {**self._globals("Function").get("Environment", {}).get("Variables", {}),
+               **own.get("Environment", {}).get("Variables", {})}
+        merged["Environment"] = {"Variables": env}
+        return merged
+
+    def functions(self) -> dict[str, Function]:
+        out: dict[str, Function] = {}
+        for rid in self._of_type(*FUNCTION_TYPES):
+            props = self._merged_function_properties(rid)
+            env = {k: _env_string(v) for k, v in self.resolve(props["Environment"]["Variables"]).items()}
+            events = {name: self._event(rid, name, spec) for name, spec in props.get("Events", {}).items()}
+            out[rid] = Function(
+                logical_id=rid, name=self.physical_name(rid), arn=self.arn(rid),
+                code_uri=str(self.resolve(props["CodeUri"])), handler=str(self.resolve(props["Handler"])),
+                environment=env, timeout=int(self.resolve(props.get("Timeout", 3))),
+                memory_size=int(self.resolve(props.get("MemorySize", 128))), events=events,
+            )
+        return out
+
+    def _event(self, owner_id: str, name: str, spec: dict[str, Any]) -> FunctionEvent:
+        raw = spec.get("Properties", {})
+        source = raw.get("Queue") or raw.get("Stream")
+        return FunctionEvent(owner_id=owner_id, name=name, type=spec["Type"], properties=self.resolve(raw),
+                             source_id=self.referenced_id(source) if source is not None else None)
+
+    def function_events(self, *types: str) -> list[FunctionEvent]:
+        return [event for fn in self.functions().values() for event in fn.events.values() if event.type in types]
+
+    def tables(self) -> dict[str, Table]:
+        return {rid: Table(rid, self.physical_name(rid), self.arn(rid), self.resolve(self.resource(rid)["Properties"]))
+                for rid in self._of_type("AWS::DynamoDB::Table")}
+
+    def queues(self) -> dict[str, Queue]:
+        return {rid: Queue(rid, self.physical_name(rid), self.arn(rid), self.queue_url(rid),
+                           self.resolve(self.resource(rid).get("Properties", {})))
+                for rid in self._of_type("AWS::SQS::Queue")}
+
+    def event_buses(self) -> dict[str, EventBus]:
+        return {rid: EventBus(rid, self.physical_name(rid), self.arn(rid))
+                for rid in self._of_type("AWS::Events::EventBus")}
+
+    def archives(self) -> dict[str, Archive]:
+        out = {}
+        for rid in self._of_type("AWS::Events::Archive"):
+            props = self.resolve(self.resource(rid)["Properties"])
+            out[rid] = Archive(rid, self.physical_name(rid), props["SourceArn"], props.get("EventPattern"),
+                               props.get("RetentionDays"), props.get("Description", ""))
+        return out
+
+    def rules(self) -> dict[str, Rule]:
+        """AWS::Events::Rule resources and the rules SAM creates for Schedule/EventBridgeRule/CloudWatchEvent events."""
+        out: dict[str, Rule] = {}
+        for rid in self._of_type("AWS::Events::Rule"):
+            props = self.resolve(self.resource(rid)["Properties"])
+            bus = self.bus_name_of(props.get("EventBusName"))
+            targets = tuple(RuleTarget(
+                id=t["Id"], arn=t["Arn"], retry_policy=t.get("RetryPolicy", {}),
+                dead_letter_arn=t.get("DeadLetterConfig", {}).get("Arn"), input=t.get("Input"),
+                input_path=t.get("InputPath"), input_transformer=t.get("InputTransformer"),
+            ) for t in props.get("Targets", []))
+            out[rid] = Rule(rid, self.physical_name(rid), self.arn(rid), bus, props.get("EventPattern"),
+                            props.get("ScheduleExpression"), props.get("State", "ENABLED") == "ENABLED", targets,
+                            props.get("Description", ""))
+        owners = [(rid, self.arn(rid)) for rid in self._of_type(*FUNCTION_TYPES, *STATE_MACHINE_TYPES)]
+        for owner_id, owner_arn in owners:
+            props = (self._merged_function_properties(owner_id) if self.type_of(owner_id) in FUNCTION_TYPES
+                     else self.resource(owner_id).get("Properties", {}))
+            for name, spec in props.get("Events", {}).items():
+                if spec["Type"] not in ("Schedule", "EventBridgeRule", "CloudWatchEvent", "ScheduleV2"):
+                    continue
+                if spec["Type"] == "ScheduleV2":
+                    raise TemplateError(f"{owner_id}.{name}: ScheduleV2 (EventBridge Scheduler) is not emulated")
+                ev = self.resolve(spec.get("Properties", {}))
+                rid = f"{owner_id}{name}"  # the logical id SAM gives the rule it generates
+                bus = self.bus_name_of(ev.get("EventBusName"))
+                rule_name = ev.get("Name") or ev.get("RuleName") or f"{STACK_NAME}-{rid}"
+                enabled = ev.get("Enabled", True) is not False and ev.get("State", "ENABLED") == "ENABLED"
+                target = RuleTarget(
+                    id=ev.get("Target", {}).get("Id", f"{owner_id}{name}Target"), arn=owner_arn,
+                    retry_policy=ev.get("RetryPolicy", {}), dead_letter_arn=ev.get("DeadLetterConfig", {}).get("Arn"),
+                    input=ev.get("Input"), input_path=ev.get("InputPath"),
+                    input_transformer=ev.get("InputTransformer"),
+                )
+                out[rid] = Rule(rid, rule_name, rule_arn(bus, rule_name), bus, ev.get("Pattern"),
+                                ev.get("Schedule"), enabled, (target,), ev.get("Description", ""))
+        return out
+
+    def state_machines(self) -> dict[str, StateMachine]:
+        out = {}
+        for rid in self._of_type(*STATE_MACHINE_TYPES):
+            props = self.resource(rid).get("Properties", {})
+            if "DefinitionUri" in props:
+                definition = (self.root / self.resolve(props["DefinitionUri"])).read_text()
+            elif "Definition" in props:
+                definition = json.dumps(self.resolve(props["Definition"]))
+            else:
+                definition = self.resolve(props["DefinitionString"])
+            for key, value in self.resolve(props.get("DefinitionSubstitutions", {})).items():
+                definition = definition.replace("${" + key + "}", str(value))
+            out[rid] = StateMachine(rid, self.physical_name(rid), self.arn(rid), definition,
+                                    str(self.resolve(props.get("Type", "STANDARD"))))
+        return out
+
+    def sender_address(self) -> str | None:
+        """The SES identity the project sends from: the SenderAddress parameter."""
+        return self._parameters.get("SenderAddress")
+
+    def apis(self) -> list[str]:
+        return self._of_type("AWS::Serverless::Api")
+
+    def api_auth(self, api_id: str | None = None) -> dict[str, Any]:
+        """The Api's Auth configuration (DefaultAuthorizer, Authorizers...), resolved; Globals.Api merged."""
+        ids = [api_id] if api_id else self.apis()
+        if not ids:
+            return self.resolve(self._globals("Api").get("Auth", {}))
+        props = {**self._globals("Api"), **self.resource(ids[0]).get("Properties", {})}
+        return self.resolve(props.get("Auth", {}))
+
+    def api_routes(self) -> list[ApiRoute]:
+        routes = []
+        for rid in self._of_type(*FUNCTION_TYPES):
+            for name, spec in self._merged_function_properties(rid).get("Events", {}).items():
+                if spec["Type"] != "Api":
+                    continue
+                raw = spec.get("Properties", {})
+                api_id = self.referenced_id(raw.get("RestApiId")) if raw.get("RestApiId") else None
+                props = self.resolve(raw)
+                authorizer = props.get("Auth", {}).get("Authorizer")
+                if authorizer is None:
+                    authorizer = self.api_auth(api_id).get("DefaultAuthorizer")
+                routes.append(ApiRoute(rid, str(props["Method"]).upper(), props["Path"],
+                                       None if authorizer in (None, "NONE") else authorizer, api_id, name))
+        return routes
+
+    def gateway_responses(self) -> list[GatewayResponse]:
+        """AWS::ApiGateway::GatewayResponse resources and the Api's own GatewayResponses property."""
+        out = []
+        for rid in self._of_type("AWS::ApiGateway::GatewayResponse"):
+            props = self.resolve(self.resource(rid)["Properties"])
+            headers = {k.removeprefix("gatewayresponse.header."): _unquote(v)
+                       for k, v in props.get("ResponseParameters", {}).items()
+                       if k.startswith("gatewayresponse.header.")}
+            out.append(GatewayResponse(props["ResponseType"], _int_or_none(props.get("StatusCode")), headers,
+                                       _first_template(props.get("ResponseTemplates"))))
+        for api_id in self.apis():
+            own = self.resolve(self.resource(api_id).get("Properties", {}).get("GatewayResponses", {}))
+            for response_type, spec in own.items():
+                headers = {k: _unquote(v) for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()}
+                out.append(GatewayResponse(response_type, _int_or_none(spec.get("StatusCode")), headers,
+                                           _first_template(spec.get("ResponseTemplates"))))
+        return out
+
+
+def rule_arn(bus_name: str, rule_name: str) -> str:
+    """moto's shape: the bus name appears in a rule's ARN unless it is the default bus."""
+    bus = "" if bus_name == DEFAULT_BUS else f"{bus_name}/"
+    return f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:rule/{bus}{rule_name}"
+
+
+def _env_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        raise TemplateError(f"Environment value {value!r} did not resolve to a string")
+    return str(value)
+
+
+def _unquote(value: str) -> str:
+    """API Gateway mapping values are quoted literals: "'application/json'" → application/json."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def _first_template(templates: dict[str, str] | None) -> str | None:
+    if not templates:
+        return None
+    return templates.get("application/json", next(iter(templates.values())))
