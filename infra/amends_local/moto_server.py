@@ -1,0 +1,133 @@
+"""moto, served over HTTP on 127.0.0.1 from inside this process, with Lambda invocations routed to our handlers.
+
+Configuration: ``stepfunctions.execute_state_machine`` runs state machines with moto's ASL interpreter (the one
+LocalStack wrote), which calls Lambda at ``localhost:$MOTO_PORT``; ``lambda.use_docker`` False selects moto's
+docker-free Lambda backend, whose ``invoke`` would answer with a canned reply. ``LambdaSimpleBackend.invoke``
+is therefore replaced, narrowly, by one that calls the handler registered for the function name, in process:
+
+* success → the handler's result as JSON (what Lambda returns);
+* exception → header ``X-Amz-Function-Error: Unhandled`` and Lambda's error payload
+  ``{"errorType": <exception class name>, "errorMessage": ..., "stackTrace": [...]}``. moto's interpreter reads
+  ``errorType`` as the state's error name (state_task_lambda.py / state_task_service_lambda.py), so ASL
+  ``Retry``/``Catch`` on ``["ActionNotAllowed"]`` behave as in AWS.
+
+moto keeps its state in module globals, so one server per process is the honest model: ``acquire()`` starts it
+(or shares the running one) and ``release()`` stops it, and resets moto's state, when the last user is done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from amends_local.ports import LOOPBACK
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Any]  # event → result; raises on function error
+
+_lock = threading.Lock()
+_handlers: dict[str, Handler] = {}  # function name → in-process invoker
+_server: Any = None
+_users = 0
+_original_invoke: Any = None
+
+
+def acquire() -> str:
+    """Start the shared moto server if it is not running; returns its endpoint URL."""
+    global _server, _users
+    with _lock:
+        if _server is None:
+            _configure_moto()
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the handlers' logs
+            server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+            server.start()
+            _server = server
+            os.environ["MOTO_PORT"] = str(server.get_host_and_port()[1])
+        _users += 1
+        return endpoint()
+
+
+def endpoint() -> str:
+    assert _server is not None, "moto server not started"
+    host, port = _server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def release() -> None:
+    """One user is done; the last one resets moto's state and stops the server."""
+    global _server, _users
+    with _lock:
+        if _server is None:
+            return
+        _users -= 1
+        if _users > 0:
+            return
+        server, _server = _server, None
+        try:
+            requests.post(f"http://{LOOPBACK}:{server.get_host_and_port()[1]}/moto-api/reset", timeout=10)
+        finally:
+            server.stop()
+            os.environ.pop("MOTO_PORT", None)
+
+
+def register_function(name: str, handler: Handler) -> None:
+    with _lock:
+        _handlers[name] = handler
+
+
+def unregister_function(name: str) -> None:
+    with _lock:
+        _handlers.pop(name, None)
+
+
+def _configure_moto() -> None:
+    from moto.core.config import default_user_config
+
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    default_user_config.setdefault("lambda", {})["use_docker"] = False
+    _route_lambda_invocations()
+
+
+def _route_lambda_invocations() -> None:
+    global _original_invoke
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    if _original_invoke is not None:
+        return
+    _original_invoke = LambdaSimpleBackend.invoke
+
+    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+               response_headers: dict[str, str]) -> bytes:
+        name = function_name.split(":function:", 1)[-1].split(":", 1)[0]  # name, ARN or partial ARN
+        self.get_function(name, qualifier)  # a missing function is moto's 404, as in AWS
+        handler = _handlers.get(name)
+        event = json.loads(body) if body else {}
+        if handler is None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return _error_payload("LocalRuntimeError", f"No handler is loaded for function {name}", [])
+        try:
+            result = handler(event)
+        except Exception as error:  # noqa: BLE001 - Lambda turns any handler exception into a function error
+            log.warning("function %s raised %s: %s", name, type(error).__name__, error)
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return _error_payload(type(error).__name__, str(error), traceback.format_tb(error.__traceback__))
+        if headers.get("X-Amz-Invocation-Type") == "Event":
+            return b""
+        return json.dumps(result).encode()
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+
+
+def _error_payload(error_type: str, message: str, stack: list[str]) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": stack,
+                       "requestId": ""}).encode()

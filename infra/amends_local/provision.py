@@ -1,0 +1,324 @@
+"""Create, in the emulators, every resource template.yaml declares; idempotent (a restart keeps what exists).
+
+DynamoDB tables go to DynamoDB Local (or moto); everything else to moto. One thing is local-only: moto's
+EventBridge delivers to SQS, log group, archive, bus and API-destination targets, and raises for any other.
+A rule target that is a Lambda function or a state machine therefore gets a *bridge queue*
+(``amends-bridge-<Rule>-<Target>``) as its moto target; ``eventbridge_bridge`` delivers from it with
+EventBridge's semantics. ``provision`` returns what it did to each resource, by logical id, including what it
+leaves to other parts of the runtime and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from amends_local.aws import client, error_code
+from amends_local.template import ACCOUNT_ID, REGION, STACK_NAME, Rule, RuleTarget, Template
+
+log = logging.getLogger(__name__)
+
+FAKE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-local"
+BRIDGED_SERVICES = ("lambda", "states")
+
+# Resources the runtime provides another way; provision() reports these reasons for them.
+PROVIDED_ELSEWHERE = {
+    "AWS::Serverless::LayerVersion": "the layer's code is installed in the project's environment (uv sync)",
+    "AWS::Serverless::Api": "served by the local gateway (amends_local.gateway)",
+    "AWS::ApiGateway::GatewayResponse": "rendered by the local gateway from the template",
+    "AWS::Cognito::UserPool": "the local gateway's identity provider issues and checks staff tokens",
+    "AWS::Cognito::UserPoolClient": "the local gateway's identity provider issues and checks staff tokens",
+    "AWS::Cognito::UserPoolGroup": "groups are claims in the local gateway's tokens",
+}
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """A rule target moto cannot deliver to, and the local queue standing in for it."""
+
+    rule: Rule
+    target: RuleTarget
+    queue_name: str
+
+    @property
+    def queue_arn(self) -> str:
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{self.queue_name}"
+
+
+def bridge_for(rule: Rule, target: RuleTarget) -> Bridge | None:
+    if target.service not in BRIDGED_SERVICES:
+        return None
+    name = f"{STACK_NAME}-bridge-{rule.logical_id}-{target.id}"
+    if len(name) > 80:
+        name = f"{name[:71]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+    return Bridge(rule, target, name)
+
+
+def bridges(template: Template) -> list[Bridge]:
+    return [b for rule in template.rules().values() for t in rule.targets if (b := bridge_for(rule, t))]
+
+
+class Provisioner:
+    def __init__(self, template: Template, *, dynamodb_endpoint: str, moto_endpoint: str) -> None:
+        self.t = template
+        self.dynamodb = client("dynamodb", dynamodb_endpoint)
+        self.moto_endpoint = moto_endpoint
+        self.report: dict[str, str] = {}
+
+    def _moto(self, service: str) -> Any:
+        return client(service, self.moto_endpoint)
+
+    def provision(self) -> dict[str, str]:
+        """Everything, in dependency order; returns logical id → what was done."""
+        self.tables()
+        self.queues()
+        self.log_groups()
+        self.topics()
+        self.event_buses()
+        self.archives()
+        self.functions()
+        self.state_machines()
+        self.rules()
+        self.queue_policies()
+        self.alarms()
+        self.ses_identity()
+        for rid, resource in self.t.resources.items():
+            if rid not in self.report:
+                self.report[rid] = PROVIDED_ELSEWHERE.get(resource["Type"], f"not emulated ({resource['Type']})")
+        return self.report
+
+    # ---- DynamoDB ---------------------------------------------------------------------------------------------
+    def tables(self) -> None:
+        existing = set(_all_tables(self.dynamodb))
+        for rid, table in self.t.tables().items():
+            p = table.properties
+            if table.name in existing:
+                self.report[rid] = f"kept existing table {table.name}"
+                continue
+            args: dict[str, Any] = {
+                "TableName": table.name, "KeySchema": p["KeySchema"],
+                "AttributeDefinitions": p["AttributeDefinitions"],
+                "BillingMode": p.get("BillingMode", "PROVISIONED"),
+            }
+            if args["BillingMode"] == "PROVISIONED":
+                args["ProvisionedThroughput"] = _throughput(p.get("ProvisionedThroughput"))
+            for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+                if p.get(key):
+                    args[key] = [_index(i, args["BillingMode"]) for i in p[key]]
+            if p.get("StreamSpecification"):
+                args["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+            self.dynamodb.create_table(**args)
+            self.dynamodb.get_waiter("table_exists").wait(TableName=table.name, WaiterConfig={"Delay": 0.2})
+            ttl = p.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                self.dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
+            for ignored in ("PointInTimeRecoverySpecification", "SSESpecification"):
+                if ignored in p:
+                    log.debug("%s: %s has no local meaning; ignored", rid, ignored)
+            self.report[rid] = f"created table {table.name}"
+
+    # ---- SQS --------------------------------------------------------------------------------------------------
+    def queues(self) -> None:
+        sqs = self._moto("sqs")
+        queues = self.t.queues()
+        by_arn = {q.arn: q for q in queues.values()}
+        # A dead-letter queue must exist before a queue naming it (moto checks the ARN at creation).
+        ordered = sorted(queues.values(), key=lambda q: 1 if q.redrive_policy else 0)
+        for queue in ordered:
+            attributes = {k: _attr(v) for k, v in queue.properties.items()
+                          if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize",
+                                   "ReceiveMessageWaitTimeSeconds", "FifoQueue", "ContentBasedDeduplication",
+                                   "SqsManagedSseEnabled")}
+            if queue.redrive_policy:
+                if queue.redrive_policy["deadLetterTargetArn"] not in by_arn:
+                    raise ValueError(f"{queue.logical_id}: dead-letter queue {queue.redrive_policy} is not in the template")
+                attributes["RedrivePolicy"] = json.dumps(queue.redrive_policy)
+            sqs.create_queue(QueueName=queue.name, Attributes=attributes)
+            self.report[queue.logical_id] = f"queue {queue.name}"
+        for bridge in bridges(self.t):
+            sqs.create_queue(QueueName=bridge.queue_name, Attributes={"VisibilityTimeout": "60"})
+
+    def queue_policies(self) -> None:
+        sqs = self._moto("sqs")
+        for rid, res in self.t.resources.items():
+            if res["Type"] != "AWS::SQS::QueuePolicy":
+                continue
+            props = self.t.resolve(res["Properties"])
+            for url in props["Queues"]:
+                sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+            self.report[rid] = "queue policy set (not enforced locally)"
+
+    # ---- EventBridge ------------------------------------------------------------------------------------------
+    def event_buses(self) -> None:
+        events = self._moto("events")
+        for rid, bus in self.t.event_buses().items():
+            try:
+                events.create_event_bus(Name=bus.name)
+            except ClientError as error:
+                if error_code(error) != "ResourceAlreadyExistsException":
+                    raise
+            self.report[rid] = f"event bus {bus.name}"
+
+    def archives(self) -> None:
+        events = self._moto("events")
+        for rid, archive in self.t.archives().items():
+            args = {"ArchiveName": archive.name, "EventSourceArn": archive.source_arn,
+                    "Description": archive.description}
+            if archive.event_pattern:
+                args["EventPattern"] = json.dumps(archive.event_pattern)
+            if archive.retention_days is not None:
+                args["RetentionDays"] = int(archive.retention_days)
+            try:
+                events.create_archive(**args)
+            except ClientError as error:
+                if error_code(error) != "ResourceAlreadyExistsException":
+                    raise
+            self.report[rid] = f"archive {archive.name}"
+
+    def rules(self) -> None:
+        """Rules with their targets; Lambda and Step Functions targets point at their bridge queue instead."""
+        events = self._moto("events")
+        for rid, rule in self.t.rules().items():
+            args: dict[str, Any] = {"Name": rule.name, "EventBusName": rule.bus_name,
+                                    "State": "ENABLED" if rule.enabled else "DISABLED", "Description": rule.description}
+            if rule.event_pattern is not None:
+                args["EventPattern"] = json.dumps(rule.event_pattern)
+            if rule.schedule:
+                args["ScheduleExpression"] = rule.schedule
+            events.put_rule(**args)
+            targets = []
+            for target in rule.targets:
+                if target.input_transformer is not None and target.service in BRIDGED_SERVICES:
+                    raise NotImplementedError(f"{rid}: InputTransformer on a {target.service} target is not emulated")
+                bridge = bridge_for(rule, target)
+                entry: dict[str, Any] = {"Id": target.id, "Arn": bridge.queue_arn if bridge else target.arn}
+                if bridge is None:
+                    entry.update({k: v for k, v in (("Input", target.input), ("InputPath", target.input_path),
+                                                     ("InputTransformer", target.input_transformer)) if v})
+                targets.append(entry)
+            if targets:
+                events.put_targets(Rule=rule.name, EventBusName=rule.bus_name, Targets=targets)
+            how = "schedule fired by the local scheduler" if rule.schedule else "pattern matched by moto"
+            self.report[rid] = f"rule {rule.name} ({how})"
+
+    # ---- Lambda & Step Functions ------------------------------------------------------------------------------
+    def execution_role(self) -> None:
+        """One role for every function and state machine: moto checks a role exists; it enforces no policy."""
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+            "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com"]}}]}
+        try:
+            self._moto("iam").create_role(RoleName=FAKE_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
+        except ClientError as error:
+            if error_code(error) != "EntityAlreadyExists":
+                raise
+
+    def functions(self) -> None:
+        """Function records in moto, so Step Functions tasks and rules resolve them; the code runs in-process."""
+        self.execution_role()
+        lam = self._moto("lambda")
+        code = _dummy_zip()
+        for rid, fn in self.t.functions().items():
+            try:
+                lam.create_function(FunctionName=fn.name, Runtime="python3.11", Role=FAKE_ROLE, Handler=fn.handler,
+                                    Code={"ZipFile": code}, Timeout=fn.timeout, MemorySize=fn.memory_size,
+                                    Environment={"Variables": fn.environment})
+            except ClientError as error:
+                if error_code(error) != "ResourceConflictException":
+                    raise
+            self.report[rid] = f"function {fn.name} (runs in-process from {fn.code_uri})"
+
+    def state_machines(self) -> None:
+        sfn = self._moto("stepfunctions")
+        for rid, machine in self.t.state_machines().items():
+            try:
+                sfn.create_state_machine(name=machine.name, definition=machine.definition, roleArn=FAKE_ROLE,
+                                         type=machine.type)
+            except ClientError as error:
+                if error_code(error) not in ("StateMachineAlreadyExists",):
+                    raise
+                sfn.update_state_machine(stateMachineArn=machine.arn, definition=machine.definition)
+            self.report[rid] = f"state machine {machine.name}"
+
+    # ---- the rest: logs, SNS, alarms, SES ---------------------------------------------------------------------
+    def log_groups(self) -> None:
+        logs = self._moto("logs")
+        for rid, res in self.t.resources.items():
+            if res["Type"] != "AWS::Logs::LogGroup":
+                continue
+            name = self.t.physical_name(rid)
+            try:
+                logs.create_log_group(logGroupName=name)
+            except ClientError as error:
+                if error_code(error) != "ResourceAlreadyExistsException":
+                    raise
+            days = self.t.resolve(res.get("Properties", {}).get("RetentionInDays"))
+            if days:
+                logs.put_retention_policy(logGroupName=name, retentionInDays=int(days))
+            self.report[rid] = f"log group {name} (handlers log to this process's stderr)"
+
+    def topics(self) -> None:
+        sns = self._moto("sns")
+        for rid, res in self.t.resources.items():
+            if res["Type"] == "AWS::SNS::Topic":
+                sns.create_topic(Name=self.t.physical_name(rid))
+                self.report[rid] = f"topic {self.t.physical_name(rid)}"
+        for rid, res in self.t.resources.items():
+            if res["Type"] == "AWS::SNS::Subscription":
+                p = self.t.resolve(res["Properties"])
+                sns.subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"])
+                self.report[rid] = f"subscription {p['Protocol']}:{p['Endpoint']}"
+
+    def alarms(self) -> None:
+        cloudwatch = self._moto("cloudwatch")
+        keys = ("AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period",
+                "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions",
+                "OKActions", "DatapointsToAlarm", "Unit", "ExtendedStatistic", "InsufficientDataActions")
+        numbers = {"Period", "EvaluationPeriods", "DatapointsToAlarm"}
+        for rid, res in self.t.resources.items():
+            if res["Type"] != "AWS::CloudWatch::Alarm":
+                continue
+            p = self.t.resolve(res["Properties"])
+            args = {k: (int(p[k]) if k in numbers else float(p[k]) if k == "Threshold" else p[k])
+                    for k in keys if k in p}
+            cloudwatch.put_metric_alarm(AlarmName=self.t.physical_name(rid), **args)
+            self.report[rid] = f"alarm {self.t.physical_name(rid)} (no metrics are emitted locally)"
+
+    def ses_identity(self) -> None:
+        sender = self.t.sender_address()
+        if sender:
+            self._moto("ses").verify_email_identity(EmailAddress=sender)
+            log.debug("SES identity %s verified", sender)
+
+
+def _all_tables(dynamodb: Any) -> list[str]:
+    return [name for page in dynamodb.get_paginator("list_tables").paginate() for name in page["TableNames"]]
+
+
+def _throughput(value: dict[str, Any] | None) -> dict[str, int]:
+    value = value or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    return {k: int(v) for k, v in value.items()}
+
+
+def _index(index: dict[str, Any], billing_mode: str) -> dict[str, Any]:
+    out = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
+    if billing_mode == "PROVISIONED" and "ProvisionedThroughput" in index:
+        out["ProvisionedThroughput"] = _throughput(index["ProvisionedThroughput"])
+    return out
+
+
+def _attr(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "The local runtime runs this function's code in-process.\n")
+    return buffer.getvalue()
