@@ -1,0 +1,144 @@
+"""API Gateway's own answers, rendered from template.yaml's GatewayResponse resources (RFC 9457 problem+json)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import requests
+
+from amends_local.gateway import MAX_PAYLOAD_BYTES, GatewayResponses
+from tests.gateway.conftest import Route
+
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+
+
+def _problem(response: requests.Response) -> dict:
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert PROBLEM_KEYS <= body.keys()
+    return body
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/no/such/route"),
+    ("GET", "/"),
+    ("DELETE", "/complaints"),  # a known resource, another method: still MISSING_AUTHENTICATION_TOKEN
+    ("GET", "/complaints/CMP-1/messages"),
+    ("OPTIONS", "/staff/cases"),  # no CORS configured, so no preflight route either
+])
+def test_no_route_is_the_templates_404(url, recorder, method, path) -> None:
+    response = requests.request(method, f"{url}{path}", timeout=10)
+    assert response.status_code == 404
+    problem = _problem(response)
+    assert problem["status"] == 404 and problem["title"] == "No such endpoint"
+    assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert recorder.calls == []
+
+
+def test_a_missing_token_is_the_templates_401(url, recorder) -> None:
+    response = requests.get(f"{url}/staff/cases", timeout=10)
+    assert response.status_code == 401
+    assert _problem(response)["status"] == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert recorder.calls == []
+
+
+def test_a_failing_handler_is_502_rendered_through_default_5xx(url, recorder, caplog) -> None:
+    recorder.reply = RuntimeError("boom")
+    with caplog.at_level(logging.ERROR, logger="amends_local.gateway"):
+        response = requests.get(f"{url}/process", timeout=10)
+    assert response.status_code == 502
+    assert _problem(response)["title"] == "Service unavailable"
+    assert any(record.exc_info and "boom" in str(record.exc_info[1]) for record in caplog.records)
+
+
+@pytest.mark.parametrize("reply", [
+    {"statusCode": 200, "body": {"not": "a string"}},
+    {"statusCode": 200, "body": "", "cookies": ["a=1"]},  # a payload 2.0 key: malformed for a REST API
+    {"statusCode": "two hundred", "body": ""},
+    "just a string",
+])
+def test_a_malformed_proxy_response_is_502(url, recorder, caplog, reply) -> None:
+    recorder.reply = reply
+    with caplog.at_level(logging.ERROR, logger="amends_local.gateway"):
+        response = requests.get(f"{url}/process", timeout=10)
+    assert response.status_code == 502
+    _problem(response)
+    assert "malformed Lambda proxy response" in caplog.text
+
+
+def test_a_body_over_10_mb_is_413_and_never_reaches_the_handler(url, recorder) -> None:
+    response = requests.post(f"{url}/complaints", data=b"x" * (MAX_PAYLOAD_BYTES + 1), timeout=30,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/problem+json"  # DEFAULT_4XX's headers
+    assert response.headers["x-amzn-ErrorType"] == "RequestTooLargeException"
+    assert recorder.calls == []
+    assert requests.post(f"{url}/complaints", data=b"x" * MAX_PAYLOAD_BYTES, timeout=30).status_code == 200
+
+
+# ---- template.yaml problems, shown as they are deployed -------------------------------------------------------
+# These say what the answers should be. They fail today because of template.yaml (not the gateway); strict xfail
+# makes them fail the suite as soon as the template is fixed, so the marker is removed then.
+
+@pytest.mark.xfail(strict=True, reason="template.yaml DEFAULT_4XX puts $context.error.responseType (a word such as "
+                                       "REQUEST_TOO_LARGE) in the number-valued `status`, so the body is not JSON")
+def test_413_is_valid_problem_json(url) -> None:
+    response = requests.post(f"{url}/complaints", data=b"x" * (MAX_PAYLOAD_BYTES + 1), timeout=30)
+    problem = _problem(response)
+    assert problem["status"] == 413
+
+
+def test_default_4xx_renders_the_response_type_unquoted_into_status(real_template) -> None:
+    """The evidence for the xfail above, at the rendering level: every 4XX without its own resource is broken."""
+    rendered = GatewayResponses(real_template.gateway_responses()).render("REQUEST_TOO_LARGE", "Request Too Long",
+                                                                          "req-1")
+    assert rendered.status == 413
+    assert b'"status":REQUEST_TOO_LARGE' in rendered.body
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(rendered.body)
+
+
+@pytest.mark.xfail(strict=True, reason="template.yaml DEFAULT_5XX says \"status\":503 but sets no StatusCode, so "
+                                       "a failed integration answers HTTP 502 with a body claiming 503")
+def test_5xx_problem_status_matches_the_http_status(url, recorder) -> None:
+    recorder.reply = RuntimeError("boom")
+    response = requests.get(f"{url}/process", timeout=10)
+    assert _problem(response)["status"] == response.status_code
+
+
+# ---- the rendering rules themselves ----------------------------------------------------------------------------
+class Spec:
+    def __init__(self, response_type, status_code, template, headers=None):
+        self.response_type, self.status_code, self.template = response_type, status_code, template
+        self.headers = headers or {"Content-Type": "application/problem+json"}
+
+
+def test_context_variables_are_substituted_and_message_string_is_a_json_string() -> None:
+    template = ('{"detail":$context.error.messageString,"raw":"$context.error.message",'
+                '"type":"$context.error.responseType","id":"$context.requestId"}')
+    rendered = GatewayResponses([Spec("DEFAULT_4XX", None, template)]).render("REQUEST_TOO_LARGE", 'Too "long"',
+                                                                               "req-1")
+    assert rendered.status == 413
+    assert rendered.body.startswith(b'{"detail":"Too \\"long\\"","raw":"Too "long"",')  # message: not escaped
+    quiet = GatewayResponses([Spec("DEFAULT_4XX", None, template)]).render("REQUEST_TOO_LARGE", "Too long", "req-1")
+    assert json.loads(quiet.body) == {"detail": "Too long", "raw": "Too long", "type": "REQUEST_TOO_LARGE",
+                                      "id": "req-1"}
+
+
+def test_a_default_responses_status_code_applies_to_the_types_falling_back_to_it() -> None:
+    responses = GatewayResponses([Spec("DEFAULT_5XX", 503, '{"status":503}')])
+    assert responses.render("DEFAULT_5XX", "Internal server error", "r", status=502).status == 503
+
+
+def test_without_any_definition_api_gateways_builtin_message_is_sent() -> None:
+    rendered = GatewayResponses([]).render("UNAUTHORIZED", "Unauthorized", "r")
+    assert (rendered.status, json.loads(rendered.body)) == (401, {"message": "Unauthorized"})
+
+
+def test_a_route_with_an_authorizer_that_is_not_cognito_is_refused(start_gateway, stub_template) -> None:
+    stub_template.routes.append(Route("Fn", "GET", "/iam", "AWS_IAM"))
+    with pytest.raises(ValueError, match="AWS_IAM"):
+        start_gateway(stub_template)
