@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any], Any]  # event → result; raises on function error
 
 _lock = threading.Lock()
-_handlers: dict[str, Handler] = {}  # function name → in-process invoker
+_handlers: dict[str, list[Handler]] = {}  # function name → in-process invokers; the latest registered serves
 _server: Any = None
 _users = 0
 _original_invoke: Any = None
@@ -53,6 +53,8 @@ def acquire() -> str:
             server.start()
             _server = server
             os.environ["MOTO_PORT"] = str(server.get_host_and_port()[1])
+            # Load moto's services now, while DynamoDB Local starts.
+            threading.Thread(target=_warm_up, args=(endpoint(),), name="moto-warm-up", daemon=True).start()
         _users += 1
         return endpoint()
 
@@ -82,12 +84,32 @@ def release() -> None:
 
 def register_function(name: str, handler: Handler) -> None:
     with _lock:
-        _handlers[name] = handler
+        _handlers.setdefault(name, []).append(handler)
 
 
-def unregister_function(name: str) -> None:
+def unregister_function(name: str, handler: Handler) -> None:
+    """Remove this registration only (another stack in the process may serve the same name)."""
     with _lock:
-        _handlers.pop(name, None)
+        registered = _handlers.get(name, [])
+        if handler in registered:
+            registered.remove(handler)
+        if not registered:
+            _handlers.pop(name, None)
+
+
+def _warm_up(url: str) -> None:
+    """moto loads a service on its first request (Step Functions' interpreter takes seconds): load them now."""
+    import boto3
+
+    from amends_local.template import REGION
+
+    calls = {"stepfunctions": "list_state_machines", "sqs": "list_queues", "events": "list_event_buses",
+             "lambda": "list_functions", "iam": "list_roles", "logs": "describe_log_groups",
+             "sns": "list_topics", "cloudwatch": "describe_alarms", "ses": "list_identities"}
+    for service, call in calls.items():
+        api = boto3.client(service, endpoint_url=url, region_name=REGION, aws_access_key_id="local",
+                           aws_secret_access_key="local")
+        getattr(api, call)()
 
 
 def _configure_moto() -> None:
@@ -110,7 +132,7 @@ def _route_lambda_invocations() -> None:
                response_headers: dict[str, str]) -> bytes:
         name = function_name.split(":function:", 1)[-1].split(":", 1)[0]  # name, ARN or partial ARN
         self.get_function(name, qualifier)  # a missing function is moto's 404, as in AWS
-        handler = _handlers.get(name)
+        handler = (_handlers.get(name) or [None])[-1]
         event = json.loads(body) if body else {}
         if handler is None:
             response_headers["x-amz-function-error"] = "Unhandled"

@@ -1,0 +1,99 @@
+"""SQS → Lambda event source mappings (function events of Type SQS), with Lambda's semantics.
+
+Receive up to BatchSize (at most 10 per call) with the queue's own visibility timeout, invoke the function with a
+real-shaped SQS event, then delete what succeeded: everything, or with ``ReportBatchItemFailures`` everything
+but the ``batchItemFailures`` (``itemIdentifier`` = messageId; a malformed answer fails the whole batch, as in
+Lambda). When the handler raises, nothing is deleted. Failed messages come back after the visibility timeout,
+and moto's SQS moves a message to the queue's dead-letter queue on the receive after ``maxReceiveCount``
+(moto/sqs/models.py ``receive_message``), as SQS does.
+
+Approximated: MaximumBatchingWindowInSeconds (a batch is whatever one receive returns) and ScalingConfig.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from amends_local.aws import client
+from amends_local.lambdas import FunctionRegistry
+from amends_local.template import REGION, FunctionEvent, Queue
+from amends_local.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class SqsEventSource(Worker):
+    def __init__(self, event: FunctionEvent, queue: Queue, *, registry: FunctionRegistry, moto_endpoint: str) -> None:
+        super().__init__(f"sqs:{queue.name}->{event.owner_id}")
+        self.event = event
+        self.queue = queue
+        self.registry = registry
+        self.sqs = client("sqs", moto_endpoint)
+        self.batch_size = min(int(event.properties.get("BatchSize", 10)), 10)
+        self.partial = "ReportBatchItemFailures" in event.properties.get("FunctionResponseTypes", [])
+
+    def poll_once(self) -> bool:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue.url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=0,
+            AttributeNames=["All"], MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return False
+        event = {"Records": [self._record(m) for m in messages]}
+        try:
+            result = self.registry.invoke(self.event.owner_id, event)
+        except Exception as error:  # noqa: BLE001 - a function error: the batch returns to the queue
+            log.warning("%s: %s raised %s: %s; %d message(s) return after the visibility timeout (%ss)",
+                        self.name, self.event.owner_id, type(error).__name__, error, len(messages),
+                        self.queue.visibility_timeout)
+            return True
+        failed = self._failed_ids(result, messages)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if failed:
+            log.info("%s: %d of %d message(s) reported failed; they return after the visibility timeout",
+                     self.name, len(failed), len(messages))
+        if done:
+            response = self.sqs.delete_message_batch(QueueUrl=self.queue.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            for failure in response.get("Failed", []):
+                log.error("%s: could not delete a processed message: %s", self.name, failure)
+        return True
+
+    def _failed_ids(self, result: Any, messages: list[dict[str, Any]]) -> set[str]:
+        if not self.partial or result is None:
+            return set()
+        all_ids = {m["MessageId"] for m in messages}
+        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        if failures is None:
+            return set()
+        ids = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures}
+        if not ids <= all_ids:
+            log.warning("%s: batchItemFailures names unknown or empty itemIdentifier(s) %s: the whole batch fails",
+                        self.name, sorted(map(str, ids - all_ids)))
+            return all_ids
+        return ids  # type: ignore[return-value]
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {name: _attribute(value) for name, value in message.get("MessageAttributes", {}).items()},
+            "md5OfBody": message.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue.arn,
+            "awsRegion": REGION,
+        }
+
+
+def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """SQS API attribute → the shape Lambda puts in an event (lower camel case, binary as base64)."""
+    out: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+    if "StringValue" in value:
+        out["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        out["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    return out

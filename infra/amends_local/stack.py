@@ -1,0 +1,229 @@
+"""The whole local runtime: emulators, resources from template.yaml, the handlers, their triggers, the gateway.
+
+    with LocalStack(root, persist=False, api_port=0) as stack:
+        stack.functions.invoke("PublicApiFunction", event)
+        stack.wait_until_idle(timeout=30)
+
+``start()`` brings up DynamoDB Local (moto's DynamoDB if it cannot run), the moto server, the handlers'
+environment, every resource, the function registry, the pollers (SQS, DynamoDB streams, EventBridge bridges,
+schedules) and, when ``api_port`` is not None, the HTTP gateway (0 = any free port). ``stop()`` undoes it all,
+restores os.environ, and is safe to call twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from amends_local import moto_server
+from amends_local.aws import client
+from amends_local.clock import RuntimeClock
+from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
+from amends_local.eventbridge_bridge import EventBridgeBridge
+from amends_local.lambdas import FunctionRegistry, apply_environment, restore_environment, runtime_environment
+from amends_local.ports import LOOPBACK, free_port
+from amends_local.provision import Provisioner, bridges
+from amends_local.scheduler import Scheduler
+from amends_local.sqs_poller import SqsEventSource
+from amends_local.stream_poller import StreamEventSource
+from amends_local.template import Template
+from amends_local.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class LocalStack:
+    def __init__(self, root: Path, *, persist: bool, api_port: int | None = 3000, template: Path | None = None,
+                 dynamodb_endpoint: str | None = None, parameters: dict[str, str] | None = None,
+                 state_dir: Path | None = None) -> None:
+        """``template`` defaults to root/template.yaml, ``state_dir`` to root/.local; ``dynamodb_endpoint`` reuses
+        a running DynamoDB (not stopped with the stack)."""
+        self.root = Path(root).resolve()
+        self.persist = persist
+        self.state_dir = Path(state_dir) if state_dir else self.root / ".local"
+        self.template = Template(template or self.root / "template.yaml", parameters=parameters)
+        self.clock = RuntimeClock(self.state_dir / "clock.json" if persist else None)
+        self.functions = FunctionRegistry(self.template, root=self.root)
+        self.provisioned: dict[str, str] = {}
+        self.dynamodb_endpoint: str | None = dynamodb_endpoint
+        self.moto_endpoint: str | None = None
+        self.api_url: str | None = None
+        self.workers: list[Worker] = []
+        self.scheduler: Scheduler | None = None
+        self._api_port = api_port
+        self._own_dynamodb = dynamodb_endpoint is None
+        self._dynamodb_local: DynamoDBLocal | None = None
+        self._gateway: Any = None
+        self._previous_env: dict[str, str | None] | None = None
+        self._moto_acquired = False
+        self._registered: list[tuple[str, Any]] = []
+
+    # ---- lifecycle --------------------------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.moto_endpoint = moto_server.acquire()
+        self._moto_acquired = True
+        self.template.queue_endpoint = self.moto_endpoint
+        if self.dynamodb_endpoint is None:
+            self.dynamodb_endpoint = self._start_dynamodb()
+        self._previous_env = apply_environment({
+            **runtime_environment(dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint),
+            **self.functions.environment(),
+        })
+        self.provisioned = Provisioner(self.template, dynamodb_endpoint=self.dynamodb_endpoint,
+                                       moto_endpoint=self.moto_endpoint).provision()
+        self.functions.load_all()
+        for fn in self.functions.functions.values():
+            route = self._router(fn.logical_id)
+            moto_server.register_function(fn.name, route)
+            self._registered.append((fn.name, route))
+        self.workers = self._pollers()
+        for worker in self.workers:
+            worker.start()
+        self.scheduler = Scheduler(list(self.template.rules().values()), clock=self.clock,
+                                   moto_endpoint=self.moto_endpoint)
+        self.scheduler.start()
+        if self._api_port is not None:
+            self._start_gateway(self._api_port or free_port())
+
+    def _router(self, logical_id: str) -> Any:
+        return lambda event: self.functions.invoke(logical_id, event)
+
+    def _start_dynamodb(self) -> str:
+        self._dynamodb_local = DynamoDBLocal(self.state_dir, persist=self.persist)
+        try:
+            return self._dynamodb_local.start()
+        except DynamoDBLocalUnavailable as why:
+            self._dynamodb_local = None
+            print(f"amends-local: DynamoDB Local unavailable ({why}); using moto's DynamoDB instead "
+                  f"(in memory, less faithful). Install Java 17+ (with javac) and Node.js/npm to use DynamoDB Local.",
+                  file=sys.stderr)
+            assert self.moto_endpoint is not None
+            return self.moto_endpoint
+
+    def _pollers(self) -> list[Worker]:
+        assert self.dynamodb_endpoint is not None and self.moto_endpoint is not None
+        queues, tables = self.template.queues(), self.template.tables()
+        workers: list[Worker] = []
+        for event in self.template.function_events("SQS"):
+            if event.properties.get("Enabled", True) is False:
+                continue
+            if event.source_id not in queues:
+                raise ValueError(f"{event.owner_id}.{event.name}: its Queue must be a queue of the template")
+            workers.append(SqsEventSource(event, queues[event.source_id], registry=self.functions,
+                                          moto_endpoint=self.moto_endpoint))
+        for event in self.template.function_events("DynamoDB"):
+            if event.source_id not in tables:
+                raise ValueError(f"{event.owner_id}.{event.name}: its Stream must be !GetAtt <Table>.StreamArn")
+            workers.append(StreamEventSource(
+                event, tables[event.source_id], registry=self.functions, dynamodb_endpoint=self.dynamodb_endpoint,
+                moto_endpoint=self.moto_endpoint,
+                checkpoint_file=self.state_dir / "stream-checkpoints.json" if self.persist else None))
+        for bridge in bridges(self.template):
+            workers.append(EventBridgeBridge(bridge, registry=self.functions, moto_endpoint=self.moto_endpoint))
+        return workers
+
+    def _start_gateway(self, port: int) -> None:
+        from amends_local.gateway import Gateway
+
+        self._gateway = Gateway(template=self.template, invoke=self.functions.invoke, clock=self.clock,
+                                host=LOOPBACK, port=port, state_dir=self.state_dir)
+        self._gateway.start()
+        self.api_url = self._gateway.url
+
+    def stop(self) -> None:
+        """Stop everything that was started, in reverse order; safe to call again."""
+        if self._gateway is not None:
+            gateway, self._gateway = self._gateway, None
+            gateway.stop()
+            self.api_url = None
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler = None
+        for worker in self.workers:
+            worker._stop.set()  # all at once, then wait for each
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+        for name, route in self._registered:
+            moto_server.unregister_function(name, route)
+        self._registered = []
+        if self._moto_acquired:
+            self._moto_acquired = False
+            moto_server.release()
+        if self._dynamodb_local is not None:
+            self._dynamodb_local.stop()
+            self._dynamodb_local = None
+            self.dynamodb_endpoint = None
+        if self._previous_env is not None:
+            restore_environment(self._previous_env)
+            self._previous_env = None
+
+    # ---- helpers for tests and the CLI ------------------------------------------------------------------------
+    def fire_schedules_now(self, logical_id: str | None = None) -> int:
+        """Fire every scheduled rule (or one, by its logical id) now; returns how many fired."""
+        assert self.scheduler is not None, "start() first"
+        return self.scheduler.fire_now(logical_id)
+
+    def wait_until_idle(self, timeout: float = 30) -> None:
+        """Wait until no poller finds work and no state machine execution runs, twice in a row.
+
+        Messages that failed and wait out their visibility timeout are not waited for (that takes minutes).
+        Raises TimeoutError naming what is still busy.
+        """
+        deadline = time.monotonic() + timeout
+        clean_rounds = 0
+        while clean_rounds < 2:
+            snapshot = {w: w.generation for w in self.workers}
+            while any(w.generation < snapshot[w] + 2 for w in self.workers if w._thread and w._thread.is_alive()):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"pollers still busy: {self._busy(snapshot)}")
+                time.sleep(0.02)
+            busy, running = self._busy(snapshot), self._running_executions()
+            clean_rounds = clean_rounds + 1 if not busy and not running else 0
+            if clean_rounds < 2 and time.monotonic() > deadline:
+                raise TimeoutError(f"not idle after {timeout}s: busy pollers {busy}, running executions {running}")
+            if running:
+                time.sleep(0.05)
+
+    def _busy(self, snapshot: dict[Worker, int]) -> list[str]:
+        return [w.name for w in self.workers if w.last_busy_generation >= snapshot[w] + 2
+                or w.generation < snapshot[w] + 2]
+
+    def _running_executions(self) -> list[str]:
+        sfn = client("stepfunctions", self.moto_endpoint or "")
+        running = []
+        for machine in self.template.state_machines().values():
+            pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine.arn, statusFilter="RUNNING")
+            running += [e["executionArn"] for page in pages for e in page["executions"]]
+        return running
+
+    def describe(self) -> list[str]:
+        lines = []
+        if self.api_url:
+            lines += [f"API            {self.api_url}", f"OpenAPI        {self.api_url}/openapi.json",
+                      f"Swagger UI     {self.api_url}/docs"]
+        lines += [f"DynamoDB       {self.dynamodb_endpoint}"
+                  + ("" if self.dynamodb_endpoint != self.moto_endpoint else " (moto: DynamoDB Local unavailable)"),
+                  f"moto (SQS, EventBridge, Step Functions, SES, Lambda)  {self.moto_endpoint}",
+                  f"clock          {self.clock.now().isoformat(timespec='seconds')}"
+                  + (f" (advanced {self.clock.offset})" if self.clock.offset else "")]
+        return lines
