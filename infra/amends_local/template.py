@@ -534,6 +534,14 @@ class Template:
     def apis(self) -> list[str]:
         return self._of_type("AWS::Serverless::Api")
 
+    def api_stage(self, api_id: str | None = None) -> str:
+        """The Api's StageName (SAM's implicit API calls its stage Prod)."""
+        ids = [api_id] if api_id else self.apis()
+        if not ids:
+            return "Prod"
+        props = {**self._globals("Api"), **self.resource(ids[0]).get("Properties", {})}
+        return str(self.resolve(props.get("StageName", "Prod")))
+
     def api_auth(self, api_id: str | None = None) -> dict[str, Any]:
         """The Api's Auth configuration (DefaultAuthorizer, Authorizers...), resolved; Globals.Api merged."""
         ids = [api_id] if api_id else self.apis()
