@@ -82,6 +82,7 @@ class LocalStack:
         self.moto_endpoint = moto_server.acquire()
         self._moto_acquired = True
         self.template.queue_endpoint = self.moto_endpoint
+        self.functions = FunctionRegistry(self.template, root=self.root)  # environments name queue URLs: re-read
         if self.dynamodb_endpoint is None:
             self.dynamodb_endpoint = self._start_dynamodb()
         self._previous_env = apply_environment({

@@ -1,0 +1,108 @@
+"""Template: intrinsics resolved to the local world's names, typed accessors (no emulator needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from amends_local.lambdas import EnvironmentConflict, environment_for
+from amends_local.template import ApiRoute, GatewayResponse, Template, TemplateError
+
+from .conftest import FIXTURES, ROOT
+
+
+@pytest.fixture(scope="module")
+def fixture() -> Template:
+    return Template(FIXTURES / "template.yaml", queue_endpoint="http://127.0.0.1:9999")
+
+
+@pytest.fixture(scope="module")
+def real() -> Template:
+    return Template(ROOT / "template.yaml", queue_endpoint="http://127.0.0.1:9999")
+
+
+def test_refs_and_attributes_resolve_to_local_names(fixture: Template) -> None:
+    echo = fixture.functions()["EchoFunction"]
+    assert echo.environment == {
+        "TABLE_NAME": "amends-ItemsTable",
+        "GREETING": "hello",  # Fn::If on a false condition
+        "QUEUE_URL": "http://127.0.0.1:9999/123456789012/amends-EchoQueue",
+        "QUEUE_NAME": "amends-EchoQueue",
+    }
+    assert (echo.name, echo.arn) == ("amends-EchoFunction", "arn:aws:lambda:eu-west-2:123456789012:function:amends-EchoFunction")
+    assert (echo.timeout, echo.memory_size, echo.module_file, echo.handler_attribute) == (5, 256, "app.py", "lambda_handler")
+    assert fixture.event_buses()["Bus"].name == "fixture-test-bus"
+    assert fixture.resolve({"Fn::Sub": "${AWS::StackName}-${AWS::Region}-${Bus.Arn}-${!Literal}"}) == (
+        "amends-eu-west-2-arn:aws:events:eu-west-2:123456789012:event-bus/fixture-test-bus-${Literal}")
+    assert fixture.resolve({"Fn::Join": ["/", [{"Ref": "Stage"}, {"Fn::GetAtt": ["OrderMachine", "Name"]}]]}) == (
+        "test/amends-OrderMachine")
+    with pytest.raises(TemplateError, match="GetAtt EchoQueue.Nope"):
+        fixture.resolve({"Fn::GetAtt": ["EchoQueue", "Nope"]})
+
+
+def test_conditions_drop_resources_and_parameters_come_from_the_environment(monkeypatch) -> None:
+    assert "OnlyForOther" not in Template(FIXTURES / "template.yaml").resources
+    monkeypatch.setenv("AMENDS_PARAM_Stage", "other")
+    other = Template(FIXTURES / "template.yaml")
+    assert "OnlyForOther" in other.resources
+    assert other.event_buses()["Bus"].name == "fixture-other-bus"
+    assert other.functions()["TickFunction"].environment["GREETING"] == "not-used"
+    monkeypatch.setenv("AMENDS_PARAM_Stage", "prod")
+    with pytest.raises(TemplateError, match="not one of"):
+        Template(FIXTURES / "template.yaml")
+
+
+def test_queues_rules_and_state_machines(fixture: Template) -> None:
+    echo = fixture.queues()["EchoQueue"]
+    assert echo.redrive_policy == {"deadLetterTargetArn": "arn:aws:sqs:eu-west-2:123456789012:amends-EchoDLQ",
+                                   "maxReceiveCount": 2}
+    assert echo.visibility_timeout == 1
+    rules = fixture.rules()
+    assert set(rules) == {"AuditRule", "TickFunctionHourly", "BusFunctionPinged", "OrderMachineOrderPlaced"}
+    assert rules["TickFunctionHourly"].schedule == "rate(1 hour)" and rules["TickFunctionHourly"].bus_name == "default"
+    assert rules["TickFunctionHourly"].arn == "arn:aws:events:eu-west-2:123456789012:rule/amends-TickFunctionHourly"
+    placed = rules["OrderMachineOrderPlaced"]
+    assert placed.bus_name == "fixture-test-bus"
+    assert placed.event_pattern == {"source": ["fixture.orders"], "detail-type": ["OrderPlaced"]}
+    assert placed.targets[0].service == "states"
+    assert rules["BusFunctionPinged"].targets[0].dead_letter_arn == "arn:aws:sqs:eu-west-2:123456789012:amends-RuleDLQ"
+    machine = fixture.state_machines()["OrderMachine"]
+    task = json.loads(machine.definition)["States"]["Check"]
+    assert task["Parameters"]["FunctionName"] == fixture.functions()["StepFunction"].arn
+    stream = fixture.function_events("DynamoDB")[0]
+    assert (stream.owner_id, stream.source_id) == ("StreamFunction", "ItemsTable")
+
+
+def test_api_routes_and_gateway_responses(fixture: Template) -> None:
+    assert fixture.api_routes() == [
+        ApiRoute("EchoFunction", "POST", "/echo/{id}", None, "Api", "Echo"),
+        ApiRoute("EchoFunction", "GET", "/secret", "Staff", "Api", "Secret"),
+    ]
+    assert fixture.api_stage() == "test"
+    assert fixture.api_auth()["DefaultAuthorizer"] == "Staff"
+    assert fixture.gateway_responses() == [
+        GatewayResponse("MISSING_AUTHENTICATION_TOKEN", 404, {"Content-Type": "application/problem+json"}, '{"status":404}'),
+        GatewayResponse("THROTTLED", 429, {"Retry-After": "1"}, None),
+    ]
+
+
+def test_the_real_template_reads_whole(real: Template) -> None:
+    functions = real.functions()
+    assert all(fn.environment["TABLE_NAME"] == "amends-CasesTable" for fn in functions.values())
+    assert functions["NotificationsFunction"].environment["SENDER_ADDRESS"] == "complaints@example.com"
+    assert functions["OutboxSweeperFunction"].timeout == 60
+    assert {r.authorizer for r in real.api_routes()} == {None, "StaffCognito"}
+    assert len(real.gateway_responses()) == 6
+    assert real.sender_address() == "complaints@example.com"
+    assert "AlarmEmailSubscription" not in real.resources  # HasAlarmEmail is false by default
+    assert "${" not in real.state_machines()["CaseLifecycleStateMachine"].definition
+    environment_for(functions)  # no two functions disagree on a variable
+
+
+def test_two_functions_disagreeing_on_a_variable_are_refused(fixture: Template) -> None:
+    functions = fixture.functions()
+    echo = functions["EchoFunction"]
+    clash = type(echo)(**{**echo.__dict__, "logical_id": "Other", "environment": {"TABLE_NAME": "elsewhere"}})
+    with pytest.raises(EnvironmentConflict, match="TABLE_NAME"):
+        environment_for({**functions, "Other": clash})
