@@ -133,6 +133,12 @@ class StreamEventSource(Worker):
         except self.streams.exceptions.ExpiredIteratorException:
             shard.iterator = self._iterator(shard.shard_id, initial=False)
             return True
+        except self.streams.exceptions.TrimmedDataAccessException as error:
+            # DynamoDB Local sometimes refuses an iterator it handed out; resume after the checkpoint.
+            log.warning("%s: %s on %s; resuming after checkpoint %s", self.name, error, shard.shard_id,
+                        self._checkpoints.get(self._key(shard.shard_id), "(none: from the oldest record)"))
+            shard.iterator = self._iterator(shard.shard_id, initial=False)
+            return True
         shard.iterator = response.get("NextShardIterator")
         if shard.iterator is None:
             shard.closed = True
