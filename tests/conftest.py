@@ -3,7 +3,7 @@ emulators `make run` uses."""
 
 from __future__ import annotations
 
-import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +28,16 @@ def dynamodb(stack) -> object:
 
 @pytest.fixture(scope="session")
 def case_table(stack, dynamodb) -> tuple[object, str]:
-    return dynamodb, os.environ["TABLE_NAME"]
+    """A table declared exactly like CasesTable, but with nothing consuming its stream, so adapter tests see only
+    their own writes (the stack's table is worked on by the lifecycle in the background)."""
+    props = stack.template.tables()["CasesTable"].properties
+    name = f"amends-adapter-tests-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name, KeySchema=props["KeySchema"], AttributeDefinitions=props["AttributeDefinitions"],
+        BillingMode=props["BillingMode"], GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
+    )
+    dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2})
+    return dynamodb, name
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,7 @@ def publish_record(record: DynamoDBRecord) -> None:
                                     "reference": event.case_reference})
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=publish_record, processor=processor,

@@ -63,7 +63,7 @@ def file_complaint(
     payload = {"key": idempotency_key, "submission": request.model_dump(mode="json")}
     body = _intake()(request=payload) if idempotency_key else _file(payload)
     filed = FiledComplaint.model_validate({**body, "status_url": _status_url(body["reference"])})
-    return Response(201, body=filed, headers={**NO_STORE, "Location": filed.status_url})
+    return Response(201, content_type="application/json", body=filed, headers={**NO_STORE, "Location": filed.status_url})
 
 
 def _file(payload: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +107,7 @@ def _status_url(reference: str) -> str:
 
 
 @app.get(
-    "/complaints/{reference}",
+    "/complaints/<reference>",
     summary="See a complaint's status and history",
     description="Needs the access token given when the complaint was filed. Without it, or with another "
                 "complaint's token, the answer is the same as for an unknown reference.",
@@ -117,11 +117,11 @@ def _status_url(reference: str) -> str:
 def complaint_status(reference: Reference, x_access_token: AccessToken = None) -> Response[ComplainantCaseView]:
     record = complainant.view_case(reference, x_access_token, repo=wiring.case_repository())
     view = complainant_view(record.case, record.timeline, intake.response_due_by(record.case, get_settings()))
-    return Response(200, body=view, headers=NO_STORE)
+    return Response(200, content_type="application/json", body=view, headers=NO_STORE)
 
 
 @app.post(
-    "/complaints/{reference}/messages",
+    "/complaints/<reference>/messages",
     summary="Add information to a complaint",
     responses={201: {"description": "Added"}, 404: {"description": "Unknown reference or wrong access token"},
                409: {"description": "The complaint is closed"}},
@@ -133,7 +133,7 @@ def add_message(
     case, entry = complainant.add_message(reference, x_access_token, request.message,
                                           repo=wiring.case_repository(), clock=get_clock())
     added = MessageAdded(reference=case.reference, seq=entry.seq, at=entry.at, status=case.status)
-    return Response(201, body=added, headers=NO_STORE)
+    return Response(201, content_type="application/json", body=added, headers=NO_STORE)
 
 
 @app.get("/process", summary="How to complain", tags=["Complainants"],
@@ -143,7 +143,7 @@ def process() -> ProcessInformation:
     return ProcessInformation.model_validate(process_information(get_settings()))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency_config.register_lambda_context(context)

@@ -52,7 +52,7 @@ def list_cases(
     return CaseList(items=[CaseSummary.of(c) for c in page.items], next_cursor=page.next_cursor)
 
 
-@app.get("/staff/cases/{reference}", summary="Read one case with its full timeline", tags=["Staff"],
+@app.get("/staff/cases/<reference>", summary="Read one case with its full timeline", tags=["Staff"],
          security=SECURED, responses={404: {"description": "Unknown reference"}})
 def get_case(reference: Reference) -> Response[CaseDetail]:
     actor = _actor()
@@ -61,10 +61,10 @@ def get_case(reference: Reference) -> Response[CaseDetail]:
     logger.info("staff read case", extra={"audit": "case_read", "reference": record.case.reference,
                                           "actor": actor.id, "roles": [r.value for r in actor.roles]})
     detail = CaseDetail.of(record.case, record.timeline, intake.response_due_by(record.case, get_settings()))
-    return Response(200, body=detail, headers=NO_STORE)
+    return Response(200, content_type="application/json", body=detail, headers=NO_STORE)
 
 
-@app.put("/staff/cases/{reference}/owner", summary="Assign an accountable owner", tags=["Staff"],
+@app.put("/staff/cases/<reference>/owner", summary="Assign an accountable owner", tags=["Staff"],
          security=SECURED,
          description="Supervisors, managers and admins assign anyone; a handler may take a case for themselves.",
          responses={403: {"description": "Role not allowed"}, 404: {"description": "Unknown reference"},
@@ -75,16 +75,16 @@ def assign_owner(reference: Reference, request: Annotated[AssignOwnerRequest, Bo
     return CaseSummary.of(case)
 
 
-@app.post("/staff/cases/{reference}/notes", summary="Add an internal note", tags=["Staff"], security=SECURED,
+@app.post("/staff/cases/<reference>/notes", summary="Add an internal note", tags=["Staff"], security=SECURED,
           description="Internal notes are never shown to the complainant.",
           responses={201: {"description": "Added"}, 403: {"description": "Auditors cannot write"},
                      404: {"description": "Unknown reference"}})
 def add_note(reference: Reference, request: Annotated[NoteRequest, Body()]) -> Response[TimelineEntry]:
     entry = staff.add_note(reference, request.body, _actor(), repo=wiring.case_repository(), clock=get_clock())
-    return Response(201, body=entry)
+    return Response(201, content_type="application/json", body=entry)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
