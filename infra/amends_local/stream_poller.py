@@ -45,6 +45,8 @@ class _Shard:
     shard_id: str
     parent_id: str | None
     iterator: str | None = None
+    start_type: str = "TRIM_HORIZON"  # how its first iterator was obtained
+    last_read: str | None = None  # sequence number of the last record read (delivered or pending)
     closed: bool = False
     pending: list[dict[str, Any]] = field(default_factory=list)  # read, not yet delivered
 
@@ -103,16 +105,23 @@ class StreamEventSource(Worker):
             description = self.streams.describe_stream(StreamArn=self.stream_arn, **start)["StreamDescription"]
             for s in description.get("Shards", []):
                 if s["ShardId"] not in self._shards:
-                    self._shards[s["ShardId"]] = _Shard(s["ShardId"], s.get("ParentShardId"))
-                    self._shards[s["ShardId"]].iterator = self._iterator(s["ShardId"], initial=self._first_describe)
+                    shard = self._shards[s["ShardId"]] = _Shard(s["ShardId"], s.get("ParentShardId"))
+                    shard.start_type = self.starting_position if self._first_describe else "TRIM_HORIZON"
+                    shard.iterator = self._iterator(shard)
             if not description.get("LastEvaluatedShardId"):
                 break
             start = {"ExclusiveStartShardId": description["LastEvaluatedShardId"]}
         self._first_describe = False
 
-    def _iterator(self, shard_id: str, *, initial: bool) -> str:
+    def _iterator(self, shard: _Shard) -> str:
+        """After the last record read, else after the checkpoint, else from the shard's starting position.
+
+        Shards that appear after the first look are new data and are read whole (TRIM_HORIZON); StartingPosition
+        governs only the shards there at start.
+        """
+        shard_id = shard.shard_id
         args: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
-        checkpoint = self._checkpoints.get(self._key(shard_id))
+        checkpoint = shard.last_read or self._checkpoints.get(self._key(shard_id))
         if checkpoint:
             try:
                 return self.streams.get_shard_iterator(**args, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
@@ -120,9 +129,7 @@ class StreamEventSource(Worker):
             except self.streams.exceptions.TrimmedDataAccessException:
                 log.warning("%s: checkpoint %s of %s was trimmed; reading from the oldest record", self.name,
                             checkpoint, shard_id)
-        # Shards that appear later are new data: read them whole. StartingPosition governs only the first look.
-        kind = self.starting_position if initial and not checkpoint else "TRIM_HORIZON"
-        return self.streams.get_shard_iterator(**args, ShardIteratorType=kind)["ShardIterator"]
+        return self.streams.get_shard_iterator(**args, ShardIteratorType=shard.start_type)["ShardIterator"]
 
     def _read(self, shard: _Shard) -> bool:
         if shard.iterator is None:
@@ -130,14 +137,13 @@ class StreamEventSource(Worker):
             return False
         try:
             response = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
-        except self.streams.exceptions.ExpiredIteratorException:
-            shard.iterator = self._iterator(shard.shard_id, initial=False)
-            return True
-        except self.streams.exceptions.TrimmedDataAccessException as error:
-            # DynamoDB Local sometimes refuses an iterator it handed out; resume after the checkpoint.
-            log.warning("%s: %s on %s; resuming after checkpoint %s", self.name, error, shard.shard_id,
-                        self._checkpoints.get(self._key(shard.shard_id), "(none: from the oldest record)"))
-            shard.iterator = self._iterator(shard.shard_id, initial=False)
+        except (self.streams.exceptions.ExpiredIteratorException,
+                self.streams.exceptions.TrimmedDataAccessException) as error:
+            # Expired after 15 minutes; and DynamoDB Local now and then refuses an iterator it has just handed out
+            # (seen while a transaction is being written). Resume after the last record read.
+            log.warning("%s: %s on %s; resuming after %s", self.name, type(error).__name__, shard.shard_id,
+                     shard.last_read or "the starting position")
+            shard.iterator = self._iterator(shard)
             return True
         shard.iterator = response.get("NextShardIterator")
         if shard.iterator is None:
@@ -145,6 +151,7 @@ class StreamEventSource(Worker):
         records = response.get("Records", [])
         if not records:
             return False
+        shard.last_read = records[-1]["dynamodb"]["SequenceNumber"]
         kept = [r for r in (self._lambda_record(r) for r in records) if self._matches(r)]
         if len(kept) < len(records):
             log.debug("%s: %d record(s) filtered out", self.name, len(records) - len(kept))
