@@ -471,7 +471,7 @@ class Gateway:
             if self._server is not None:
                 return
             self._server = _Server(self._address, self)
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name=f"gateway:{self._server.server_address[1]}", daemon=True)
             self._thread.start()
         logger.info("API Gateway (stage %s) listening on %s", self._stage, self.url)

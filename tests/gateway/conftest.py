@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 import pytest
 
-from amends_local.auth import KEY_DIR, KEY_FILE
+from amends_local.auth import KEY_DIR, KEY_FILE, LocalIdentityProvider
 from amends_local.gateway import Gateway
 from amends_local.template import Template
 
@@ -114,9 +114,19 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+@pytest.fixture(scope="session")
+def pool_key(tmp_path_factory) -> bytes:
+    """One RSA key for the session (making one takes a good part of a second)."""
+    state_dir = tmp_path_factory.mktemp("pool")
+    LocalIdentityProvider(state_dir)
+    return (state_dir / KEY_DIR / KEY_FILE).read_bytes()
+
+
 @pytest.fixture
-def start_gateway(tmp_path, clock, recorder) -> Iterator[Callable[..., Gateway]]:
+def start_gateway(tmp_path, clock, recorder, pool_key) -> Iterator[Callable[..., Gateway]]:
     started: list[Gateway] = []
+    (tmp_path / KEY_DIR).mkdir()
+    (tmp_path / KEY_DIR / KEY_FILE).write_bytes(pool_key)
 
     def start(template: Any, **kwargs: Any) -> Gateway:
         gateway = Gateway(template=template, invoke=recorder, clock=clock, port=0, state_dir=tmp_path, **kwargs)
