@@ -26,7 +26,6 @@ class RuntimeClock:
         self._offset = timedelta(0)
         if state_file is not None and state_file.exists():
             self._offset = timedelta(seconds=float(json.loads(state_file.read_text())["offset_seconds"]))
-        self._export()
 
     @property
     def offset(self) -> timedelta:
@@ -41,7 +40,7 @@ class RuntimeClock:
             raise ValueError("The runtime clock only moves forward")
         with self._lock:
             self._offset += by
-            self._export()
+            os.environ.update(self.environment())
             if self._state_file is not None:
                 self._state_file.parent.mkdir(parents=True, exist_ok=True)
                 self._state_file.write_text(json.dumps({"offset_seconds": self._offset.total_seconds()}) + "\n")
@@ -54,8 +53,6 @@ class RuntimeClock:
         with self._lock:
             self._listeners.append(listener)
 
-    def _export(self) -> None:
-        if self._offset:
-            os.environ[ENV_VAR] = str(self._offset.total_seconds())
-        else:
-            os.environ.pop(ENV_VAR, None)
+    def environment(self) -> dict[str, str]:
+        """What the handlers read the clock from (the stack puts it in os.environ at start)."""
+        return {ENV_VAR: str(self._offset.total_seconds())}

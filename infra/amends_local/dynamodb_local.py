@@ -37,14 +37,14 @@ class DynamoDBLocalUnavailable(RuntimeError):
 
 
 class DynamoDBLocal:
-    def __init__(self, state_dir: Path, *, persist: bool) -> None:
+    def __init__(self, state_dir: Path, *, persist: bool, install_dir: Path | None = None) -> None:
         self.state_dir = state_dir = state_dir.resolve()
-        self.install_dir = state_dir / "dynamodb-local"
+        self.install_dir = (install_dir or state_dir / "dynamodb-local").resolve()
         self.data_dir = state_dir / "dynamodb-data"
         self.persist = persist
         self.endpoint: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._log_path = state_dir / "dynamodb-local.log"
+        self._log_path = self.install_dir / "dynamodb-local.log"
 
     def start(self) -> str:
         """Install if needed, start, wait until it answers; returns the endpoint URL."""

@@ -5,8 +5,10 @@ Every function's module is called ``app.py``, so each is imported from its file 
 resolved environment is merged into it once, at startup, and two functions that set one variable to different
 values are refused (the handlers would otherwise read each other's configuration).
 
-Invocations may run concurrently (pollers, the gateway and Step Functions each have threads); nothing here
-holds a lock while a handler runs.
+Invocations come from several threads (pollers, the gateway, Step Functions). Each function runs one invocation
+at a time, as one Lambda execution environment does: handlers keep per-invocation state in module globals
+(Powertools' batch processor, logger keys) that concurrent threads would share. Different functions run in
+parallel. A caller that waits longer than the function's Timeout gets ``FunctionBusy`` instead of hanging.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from typing import Any
 from amends_local.template import REGION, Function, Template
 
 log = logging.getLogger(__name__)
+
+
+class FunctionBusy(RuntimeError):
+    """The function's one execution environment stayed busy for longer than its Timeout."""
 
 
 class EnvironmentConflict(RuntimeError):
@@ -71,6 +77,8 @@ class FunctionRegistry:
         self.functions: dict[str, Function] = template.functions()
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
         self._by_name = {fn.name: fn.logical_id for fn in self.functions.values()}
 
     def environment(self) -> dict[str, str]:
@@ -100,10 +108,25 @@ class FunctionRegistry:
             raise KeyError(f"No function {name_or_arn!r} in the template") from None
 
     def invoke(self, logical_id: str, event: Any) -> Any:
-        """Run the handler as Lambda would (one invocation); its exceptions propagate to the caller."""
+        """Run the handler as Lambda would (one invocation); its exceptions propagate to the caller.
+
+        One invocation at a time per function, as in a single Lambda execution environment: handlers keep
+        per-invocation state in module globals (Powertools' batch processor, logger keys), which concurrent
+        threads would otherwise share.
+        """
         fn = self._function(self.logical_id_for(logical_id))
         handler = self.handler(fn.logical_id)
-        return handler(event, self.context(fn))
+        lock = self._environment_lock(fn.logical_id)
+        if not lock.acquire(timeout=fn.timeout):
+            raise FunctionBusy(f"{fn.logical_id} was busy with another invocation for {fn.timeout}s (its Timeout)")
+        try:
+            return handler(event, self.context(fn))
+        finally:
+            lock.release()
+
+    def _environment_lock(self, logical_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(logical_id, threading.Lock())
 
     def context(self, fn: Function) -> LambdaContext:
         request_id = str(uuid.uuid4())

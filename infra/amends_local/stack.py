@@ -34,6 +34,9 @@ from amends_local.worker import Worker
 
 log = logging.getLogger(__name__)
 
+# DynamoDB Local is installed once per checkout, whatever stack (or test fixture stack) runs it.
+INSTALL_DIR = Path(__file__).resolve().parents[2] / ".local" / "dynamodb-local"
+
 
 class LocalStack:
     def __init__(self, root: Path, *, persist: bool, api_port: int | None = 3000, template: Path | None = None,
@@ -88,6 +91,7 @@ class LocalStack:
         self._previous_env = apply_environment({
             **runtime_environment(dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint),
             **self.functions.environment(),
+            **self.clock.environment(),
         })
         self.provisioned = Provisioner(self.template, dynamodb_endpoint=self.dynamodb_endpoint,
                                        moto_endpoint=self.moto_endpoint).provision()
@@ -109,7 +113,7 @@ class LocalStack:
         return lambda event: self.functions.invoke(logical_id, event)
 
     def _start_dynamodb(self) -> str:
-        self._dynamodb_local = DynamoDBLocal(self.state_dir, persist=self.persist)
+        self._dynamodb_local = DynamoDBLocal(self.state_dir, persist=self.persist, install_dir=INSTALL_DIR)
         try:
             return self._dynamodb_local.start()
         except DynamoDBLocalUnavailable as why:
