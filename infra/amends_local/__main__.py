@@ -84,7 +84,7 @@ def _run() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    stack = LocalStack(root=ROOT, persist=True, api_port=int(os.environ.get("AMENDS_PORT", 3000)))
+    stack = LocalStack(root=ROOT, persist=True, api_port=int(os.environ.get("AMENDS_PORT", "3000")))
     stack.start()
     try:
         described = stack.describe()

@@ -84,9 +84,9 @@ class ResponseSpec(Protocol):
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Plain data in and out of the gateway: what the HTTP layer reads and writes, kept apart so it can be reasoned about
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Request:
     method: str
@@ -121,9 +121,9 @@ def json_reply(value: Any, status: int = 200) -> Reply:
     return Reply(status, [("Content-Type", "application/json")], json.dumps(value, indent=2).encode())
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Routing
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 class Router:
     """Resources and their methods, matched the way API Gateway picks a resource for a path."""
 
@@ -180,9 +180,9 @@ def _fit(resource: str, segments: list[str]) -> tuple[tuple[int, ...], dict[str,
     return (tuple(rank), params) if len(parts) == len(segments) else None
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Gateway responses
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 _CONTEXT_VARIABLE = re.compile(r"\$context\.(error\.messageString|error\.message|error\.responseType|requestId)\b")
 
 
@@ -219,9 +219,9 @@ class GatewayResponses:
         return Reply(status_code, list(headers.items()), text.encode())
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Events and proxy responses
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -364,9 +364,9 @@ def _header_text(value: Any) -> str:
     raise MalformedProxyResponse(f"header value {value!r} is not a string")
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # What the gateway reads from the template beyond routes and gateway responses
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 def _apis(raw: dict[str, Any]) -> list[dict[str, Any]]:
     """Properties of every AWS::Serverless::Api, with Globals.Api merged under them."""
     base = raw.get("Globals", {}).get("Api", {})
@@ -422,9 +422,9 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{unit: float(value) for unit, value in found.groupdict().items() if value})
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # The gateway
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 class Gateway:
     """template.yaml's REST API on http://127.0.0.1:<port>, calling ``invoke(function_id, event)`` per request."""
 
@@ -464,7 +464,7 @@ class Gateway:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    # ---- lifecycle ----------------------------------------------------------------------------------------------
+    # ---- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> None:
         """Listen and serve in a background thread; port 0 picks a free port (see :attr:`url`)."""
         with self._lock:
@@ -495,7 +495,7 @@ class Gateway:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    # ---- one request --------------------------------------------------------------------------------------------
+    # ---- one request ---------------------------------------------------------------------------------------
     def handle(self, request: Request) -> Reply:
         """The answer to one request (already read, within the payload limit)."""
         request_id = str(uuid.uuid4())
@@ -549,7 +549,7 @@ class Gateway:
             token = token[7:].strip()
         return self.idp.verify(token, self._clock.now())
 
-    # ---- local-only routes --------------------------------------------------------------------------------------
+    # ---- local-only routes ---------------------------------------------------------------------------------
     def _openapi(self, _: Request) -> Reply:
         if not self._openapi_file.is_file():
             return problem(404, "No OpenAPI document yet",
@@ -652,9 +652,9 @@ DOCS_HTML = """<!DOCTYPE html>
 """
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # HTTP plumbing
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 class _TooLarge(Exception):
     pass
 
@@ -782,5 +782,5 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(reply.body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+    def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)

@@ -12,8 +12,8 @@ from amends_local.auth import LocalIdentityProvider
 
 
 def test_an_unknown_role_fails_with_the_roles_listed() -> None:
-    done = subprocess.run([sys.executable, "-m", "amends_local", "token", "--role", "nope"], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "amends_local", "token", "--role", "nope"],
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert done.stdout == ""
     assert "Unknown role 'nope'" in done.stderr
@@ -22,7 +22,7 @@ def test_an_unknown_role_fails_with_the_roles_listed() -> None:
 
 def test_help_names_both_commands() -> None:
     done = subprocess.run([sys.executable, "-m", "amends_local", "--help"], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
     assert done.returncode == 0
     assert "run" in done.stdout and "token" in done.stdout and "make run" in done.stdout
 

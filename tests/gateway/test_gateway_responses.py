@@ -79,7 +79,7 @@ def test_a_body_over_10_mb_is_413_and_never_reaches_the_handler(url, recorder) -
     assert requests.post(f"{url}/complaints", data=b"x" * MAX_PAYLOAD_BYTES, timeout=30).status_code == 200
 
 
-# ---- template.yaml problems, shown as they are deployed -------------------------------------------------------
+# ---- template.yaml problems, shown as they are deployed ----------------------------------------------------
 # These say what the answers should be. They fail today because of template.yaml (not the gateway); strict xfail
 # makes them fail the suite as soon as the template is fixed, so the marker is removed then.
 
@@ -109,7 +109,7 @@ def test_5xx_problem_status_matches_the_http_status(url, recorder) -> None:
     assert _problem(response)["status"] == response.status_code
 
 
-# ---- the rendering rules themselves ----------------------------------------------------------------------------
+# ---- the rendering rules themselves ------------------------------------------------------------------------
 class Spec:
     def __init__(self, response_type, status_code, template, headers=None):
         self.response_type, self.status_code, self.template = response_type, status_code, template

@@ -32,7 +32,7 @@ def test_stop_is_idempotent_and_ends_every_thread(stub_template, recorder, clock
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/process", timeout=2)
     with pytest.raises(RuntimeError):
-        gateway.url
+        _ = gateway.url
     session.close()
 
 
