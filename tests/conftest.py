@@ -48,3 +48,18 @@ def _fresh_adapters() -> Iterator[None]:
     wiring.reset()
     yield
     wiring.reset()
+
+
+def sent_emails(to: str) -> list[object]:
+    """Emails moto's SES accepted for ``to`` (moto's server runs in this process, so its backend is readable)."""
+    import email
+
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends["123456789012"]["eu-west-2"]
+    found = []
+    for message in list(backend.sent_messages):
+        raw = getattr(message, "raw_data", None)
+        if raw and any(to in d for d in message.destinations):
+            found.append(email.message_from_string(raw))
+    return found

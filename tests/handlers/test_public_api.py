@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 
@@ -34,8 +35,17 @@ def file_one(invoke, **changes):
 
 
 def count_cases(dynamodb, table) -> int:
-    return dynamodb.scan(TableName=table, Select="COUNT", FilterExpression="kind = :k",
-                         ExpressionAttributeValues={":k": {"S": "case"}}, ConsistentRead=True)["Count"]
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table, Select="COUNT", FilterExpression="kind = :k", ExpressionAttributeValues={":k": {"S": "case"}},
+        ConsistentRead=True)
+    return sum(page["Count"] for page in pages)
+
+
+def header(response, name: str) -> str | None:
+    """Powertools answers REST events with multiValueHeaders; API Gateway merges both maps."""
+    single = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    multi = {k.lower(): v for k, v in (response.get("multiValueHeaders") or {}).items()}
+    return single.get(name.lower()) or (multi.get(name.lower()) or [None])[0]
 
 
 def test_filing_answers_201_with_reference_token_and_status_url(invoke) -> None:
@@ -48,13 +58,12 @@ def test_filing_answers_201_with_reference_token_and_status_url(invoke) -> None:
     # The sample event came through execute-api, so the URL carries the stage.
     assert filed["status_url"] == (f"https://abc123defg.execute-api.eu-west-2.amazonaws.com/dev/complaints/"
                                    f"{filed['reference']}")
-    headers = response.get("multiValueHeaders") or {}
-    location = (response.get("headers") or {}).get("Location") or headers.get("Location", [None])[0]
-    assert location == filed["status_url"]
+    assert header(response, "Location") == filed["status_url"]
+    assert header(response, "Cache-Control") == "no-store"
 
 
-def test_the_same_submission_twice_makes_one_case(invoke, case_table) -> None:
-    dynamodb, table = case_table
+def test_the_same_submission_twice_makes_one_case(invoke, dynamodb) -> None:
+    table = os.environ["TABLE_NAME"]
     event = api("api_file_complaint.json", headers={"Idempotency-Key": str(uuid.uuid4())})
     before = count_cases(dynamodb, table)
     first, second = invoke(event), invoke(event)
@@ -76,7 +85,7 @@ def test_a_reused_key_with_another_body_is_refused(invoke) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "slug", "mentions"),
     [
-        ('{"complainant": {"name": "A"', 400, "malformed-json", "not valid JSON"),
+        ('{"complainant": {"name": "A"', 400, "malformed-json", "could not be read as JSON"),
         ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d"},
          422, "invalid-request", "remedy_sought"),
         ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d" * 20001,
@@ -93,7 +102,7 @@ def test_a_reused_key_with_another_body_is_refused(invoke) -> None:
 def test_bad_input_gets_a_problem_that_says_what_to_fix(invoke, body, status, slug, mentions) -> None:
     response = invoke(api("api_file_complaint.json", body=body, headers={"Idempotency-Key": None}))
     assert response["statusCode"] == status
-    assert response["headers"]["Content-Type"] == "application/problem+json"
+    assert header(response, "Content-Type") == "application/problem+json"
     problem = body_of(response)
     assert problem["type"].endswith("/" + slug) and problem["status"] == status
     assert mentions in problem["detail"]
@@ -120,12 +129,12 @@ def test_status_needs_the_right_token_and_reveals_nothing_otherwise(invoke) -> N
     wrong = invoke(api("api_complaint_status.json", reference=mine["reference"],
                        headers={"X-Access-Token": other["access_token"]}))
     missing = invoke(api("api_complaint_status.json", reference=mine["reference"], headers={"X-Access-Token": None}))
-    for response in (unknown, wrong, missing):
-        assert response["statusCode"] == 404
+    expected = body_of(unknown)["detail"].replace("CMP-2026-ZZZZZZ", "REF")
+    for response in (wrong, missing):
+        assert response["statusCode"] == unknown["statusCode"] == 404
         problem = body_of(response)
-        assert problem["type"].endswith("/case-not-found")
-        assert problem["detail"].replace(mine["reference"], "REF") == \
-            body_of(unknown)["detail"].replace("CMP-2026-ZZZZZZ", "REF")
+        assert problem["type"] == body_of(unknown)["type"]
+        assert problem["detail"].replace(mine["reference"], "REF") == expected
 
 
 def test_the_complainant_adds_information_but_not_to_a_closed_case(invoke) -> None:
