@@ -79,30 +79,25 @@ def test_a_body_over_10_mb_is_413_and_never_reaches_the_handler(url, recorder) -
     assert requests.post(f"{url}/complaints", data=b"x" * MAX_PAYLOAD_BYTES, timeout=30).status_code == 200
 
 
-# ---- template.yaml problems, shown as they are deployed ----------------------------------------------------
-# These say what the answers should be. They fail today because of template.yaml (not the gateway); strict xfail
-# makes them fail the suite as soon as the template is fixed, so the marker is removed then.
+# ---- the template's own gateway responses, as deployed ------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="template.yaml DEFAULT_4XX puts $context.error.responseType (a word such as "
-                                       "REQUEST_TOO_LARGE) in the number-valued `status`, so the body is not JSON")
 def test_413_is_valid_problem_json(url) -> None:
     response = requests.post(f"{url}/complaints", data=b"x" * (MAX_PAYLOAD_BYTES + 1), timeout=30)
     problem = _problem(response)
     assert problem["status"] == 413
 
 
-def test_default_4xx_renders_the_response_type_unquoted_into_status(real_template) -> None:
-    """The evidence for the xfail above, at the rendering level: every 4XX without its own resource is broken."""
-    rendered = GatewayResponses(real_template.gateway_responses()).render("REQUEST_TOO_LARGE", "Request Too Long",
-                                                                          "req-1")
-    assert rendered.status == 413
-    assert b'"status":REQUEST_TOO_LARGE' in rendered.body
-    with pytest.raises(json.JSONDecodeError):
-        json.loads(rendered.body)
+def test_every_gateway_response_of_the_template_renders_as_problem_json(real_template) -> None:
+    responses = GatewayResponses(real_template.gateway_responses())
+    for response_type in ("REQUEST_TOO_LARGE", "UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED",
+                          "MISSING_AUTHENTICATION_TOKEN", "BAD_REQUEST_BODY", "INTEGRATION_TIMEOUT",
+                          "INTEGRATION_FAILURE"):
+        rendered = responses.render(response_type, "Some \"quoted\" message", "req-1")
+        problem = json.loads(rendered.body)
+        assert problem["status"] == rendered.status, response_type
+        assert problem["detail"] and problem["title"], response_type
 
 
-@pytest.mark.xfail(strict=True, reason="template.yaml DEFAULT_5XX says \"status\":503 but sets no StatusCode, so "
-                                       "a failed integration answers HTTP 502 with a body claiming 503")
 def test_5xx_problem_status_matches_the_http_status(url, recorder) -> None:
     recorder.reply = RuntimeError("boom")
     response = requests.get(f"{url}/process", timeout=10)
