@@ -13,8 +13,14 @@ _CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeou
 
 
 def client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="local",
-                        aws_secret_access_key="local", config=_CONFIG)
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=_CONFIG,
+    )
 
 
 def error_code(error: Exception) -> str:

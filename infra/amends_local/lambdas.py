@@ -5,7 +5,7 @@ Every function's module is called ``app.py``, so each is imported from its file 
 resolved environment is merged into it once, at startup, and two functions that set one variable to different
 values are refused (the handlers would otherwise read each other's configuration).
 
-Invocations come from several threads (pollers, the gateway, Step Functions). Each function runs one invocation
+Invocations come from several threads (pollers, gateway, Step Functions). Each function runs one invocation
 at a time, as one Lambda execution environment does: handlers keep per-invocation state in module globals
 (Powertools' batch processor, logger keys) that concurrent threads would share. Different functions run in
 parallel. A caller that waits longer than the function's Timeout gets ``FunctionBusy`` instead of hanging.
@@ -65,7 +65,8 @@ def environment_for(functions: Mapping[str, Function]) -> dict[str, str]:
             if key in merged and merged[key][1] != value:
                 raise EnvironmentConflict(
                     f"{key} is {merged[key][1]!r} for {merged[key][0]} but {value!r} for {fn.logical_id}: "
-                    f"handlers share one process locally; give one of them another variable name")
+                    f"handlers share one process locally; give one of them another variable name"
+                )
             merged.setdefault(key, (fn.logical_id, value))
     return {key: value for key, (_, value) in merged.items()}
 
@@ -118,7 +119,9 @@ class FunctionRegistry:
         handler = self.handler(fn.logical_id)
         lock = self._environment_lock(fn.logical_id)
         if not lock.acquire(timeout=fn.timeout):
-            raise FunctionBusy(f"{fn.logical_id} was busy with another invocation for {fn.timeout}s (its Timeout)")
+            raise FunctionBusy(
+                f"{fn.logical_id} was busy with another invocation for {fn.timeout}s (its Timeout)"
+            )
         try:
             return handler(event, self.context(fn))
         finally:
@@ -131,8 +134,11 @@ class FunctionRegistry:
     def context(self, fn: Function) -> LambdaContext:
         request_id = str(uuid.uuid4())
         return LambdaContext(
-            function_name=fn.name, function_version="$LATEST", invoked_function_arn=fn.arn,
-            memory_limit_in_mb=fn.memory_size, aws_request_id=request_id,
+            function_name=fn.name,
+            function_version="$LATEST",
+            invoked_function_arn=fn.arn,
+            memory_limit_in_mb=fn.memory_size,
+            aws_request_id=request_id,
             log_group_name=f"/aws/lambda/{fn.name}",
             log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}",
             timeout_seconds=fn.timeout,
@@ -147,7 +153,9 @@ class FunctionRegistry:
 
 def _import_file(path: Path, module_name: str) -> ModuleType:
     if not path.exists():
-        raise FileNotFoundError(f"Handler module {path} (from CodeUri and Handler in the template) does not exist")
+        raise FileNotFoundError(
+            f"Handler module {path} (from CodeUri and Handler in the template) does not exist"
+        )
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -163,7 +171,7 @@ def _import_file(path: Path, module_name: str) -> ModuleType:
 def runtime_environment(*, dynamodb_endpoint: str, moto_endpoint: str) -> dict[str, str]:
     """What the Lambda service and the local world add to every handler's environment.
 
-    Production code makes plain boto3 clients; boto3 reads service endpoints from AWS_ENDPOINT_URL(_<SERVICE>),
+    Production code makes plain boto3 clients; boto3 reads endpoints from AWS_ENDPOINT_URL(_<SERVICE>),
     so only endpoints differ from AWS. Credentials are fakes the emulators accept.
     """
     return {

@@ -1,14 +1,15 @@
-"""moto, served over HTTP on 127.0.0.1 from inside this process, with Lambda invocations routed to our handlers.
+"""moto, served over HTTP on 127.0.0.1 from this process, with Lambda invocations routed to our handlers.
 
-Configuration: ``stepfunctions.execute_state_machine`` runs state machines with moto's ASL interpreter (the one
-LocalStack wrote), which calls Lambda at ``localhost:$MOTO_PORT``; ``lambda.use_docker`` False selects moto's
-docker-free Lambda backend, whose ``invoke`` would answer with a canned reply. ``LambdaSimpleBackend.invoke``
-is therefore replaced, narrowly, by one that calls the handler registered for the function name, in process:
+Configuration: ``stepfunctions.execute_state_machine`` runs state machines with moto's ASL interpreter (the
+one LocalStack wrote), which calls Lambda at ``localhost:$MOTO_PORT``; ``lambda.use_docker`` False selects
+moto's docker-free Lambda backend, whose ``invoke`` would answer with a canned reply.
+``LambdaSimpleBackend.invoke`` is therefore replaced, narrowly, by one that calls the handler registered for
+the function name, in process:
 
 * success → the handler's result as JSON (what Lambda returns);
 * exception → header ``X-Amz-Function-Error: Unhandled`` and Lambda's error payload
-  ``{"errorType": <exception class name>, "errorMessage": ..., "stackTrace": [...]}``. moto's interpreter reads
-  ``errorType`` as the state's error name (state_task_lambda.py / state_task_service_lambda.py), so ASL
+  ``{"errorType": <exception class name>, "errorMessage": ..., "stackTrace": [...]}``. moto's interpreter
+  reads ``errorType`` as the state's error name (state_task_lambda.py / state_task_service_lambda.py), so ASL
   ``Retry``/``Catch`` on ``["ActionNotAllowed"]`` behave as in AWS.
 
 moto keeps its state in module globals, so one server per process is the honest model: ``acquire()`` starts it
@@ -48,7 +49,9 @@ def acquire() -> str:
             _configure_moto()
             from moto.server import ThreadedMotoServer
 
-            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the handlers' logs
+            logging.getLogger("werkzeug").setLevel(
+                logging.WARNING
+            )  # one line per request drowns the handlers' logs
             server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
             server.start()
             _server = server
@@ -98,17 +101,30 @@ def unregister_function(name: str, handler: Handler) -> None:
 
 
 def _warm_up(url: str) -> None:
-    """moto loads a service on its first request (Step Functions' interpreter takes seconds): load them now."""
+    """moto loads a service on its first request (Step Functions' takes seconds): load them now."""
     import boto3
 
     from amends_local.template import REGION
 
-    calls = {"stepfunctions": "list_state_machines", "sqs": "list_queues", "events": "list_event_buses",
-             "lambda": "list_functions", "iam": "list_roles", "logs": "describe_log_groups",
-             "sns": "list_topics", "cloudwatch": "describe_alarms", "ses": "list_identities"}
+    calls = {
+        "stepfunctions": "list_state_machines",
+        "sqs": "list_queues",
+        "events": "list_event_buses",
+        "lambda": "list_functions",
+        "iam": "list_roles",
+        "logs": "describe_log_groups",
+        "sns": "list_topics",
+        "cloudwatch": "describe_alarms",
+        "ses": "list_identities",
+    }
     for service, call in calls.items():
-        api = boto3.client(service, endpoint_url=url, region_name=REGION, aws_access_key_id="local",
-                           aws_secret_access_key="local")
+        api = boto3.client(
+            service,
+            endpoint_url=url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
         getattr(api, call)()
 
 
@@ -128,8 +144,14 @@ def _route_lambda_invocations() -> None:
         return
     _original_invoke = LambdaSimpleBackend.invoke
 
-    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-               response_headers: dict[str, str]) -> bytes:
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
         name = function_name.split(":function:", 1)[-1].split(":", 1)[0]  # name, ARN or partial ARN
         self.get_function(name, qualifier)  # a missing function is moto's 404, as in AWS
         handler = (_handlers.get(name) or [None])[-1]
@@ -151,5 +173,6 @@ def _route_lambda_invocations() -> None:
 
 
 def _error_payload(error_type: str, message: str, stack: list[str]) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": stack,
-                       "requestId": ""}).encode()
+    return json.dumps(
+        {"errorType": error_type, "errorMessage": message, "stackTrace": stack, "requestId": ""}
+    ).encode()

@@ -91,10 +91,12 @@ class Provisioner:
         self.ses_identity()
         for rid, resource in self.t.resources.items():
             if rid not in self.report:
-                self.report[rid] = PROVIDED_ELSEWHERE.get(resource["Type"], f"not emulated ({resource['Type']})")
+                self.report[rid] = PROVIDED_ELSEWHERE.get(
+                    resource["Type"], f"not emulated ({resource['Type']})"
+                )
         return self.report
 
-    # ---- DynamoDB ---------------------------------------------------------------------------------------------
+    # ---- DynamoDB ------------------------------------------------------------------------------------------
     def tables(self) -> None:
         existing = set(_all_tables(self.dynamodb))
         for rid, table in self.t.tables().items():
@@ -103,7 +105,8 @@ class Provisioner:
                 self.report[rid] = f"kept existing table {table.name}"
                 continue
             args: dict[str, Any] = {
-                "TableName": table.name, "KeySchema": p["KeySchema"],
+                "TableName": table.name,
+                "KeySchema": p["KeySchema"],
                 "AttributeDefinitions": p["AttributeDefinitions"],
                 "BillingMode": p.get("BillingMode", "PROVISIONED"),
             }
@@ -124,7 +127,7 @@ class Provisioner:
                     log.debug("%s: %s has no local meaning; ignored", rid, ignored)
             self.report[rid] = f"created table {table.name}"
 
-    # ---- SQS --------------------------------------------------------------------------------------------------
+    # ---- SQS -----------------------------------------------------------------------------------------------
     def queues(self) -> None:
         sqs = self._moto("sqs")
         queues = self.t.queues()
@@ -132,13 +135,26 @@ class Provisioner:
         # A dead-letter queue must exist before a queue naming it (moto checks the ARN at creation).
         ordered = sorted(queues.values(), key=lambda q: 1 if q.redrive_policy else 0)
         for queue in ordered:
-            attributes = {k: _attr(v) for k, v in queue.properties.items()
-                          if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize",
-                                   "ReceiveMessageWaitTimeSeconds", "FifoQueue", "ContentBasedDeduplication",
-                                   "SqsManagedSseEnabled")}
+            attributes = {
+                k: _attr(v)
+                for k, v in queue.properties.items()
+                if k
+                in (
+                    "VisibilityTimeout",
+                    "MessageRetentionPeriod",
+                    "DelaySeconds",
+                    "MaximumMessageSize",
+                    "ReceiveMessageWaitTimeSeconds",
+                    "FifoQueue",
+                    "ContentBasedDeduplication",
+                    "SqsManagedSseEnabled",
+                )
+            }
             if queue.redrive_policy:
                 if queue.redrive_policy["deadLetterTargetArn"] not in by_arn:
-                    raise ValueError(f"{queue.logical_id}: dead-letter queue {queue.redrive_policy} is not in the template")
+                    raise ValueError(
+                        f"{queue.logical_id}: dead-letter queue {queue.redrive_policy} is not in the template"
+                    )
                 attributes["RedrivePolicy"] = json.dumps(queue.redrive_policy)
             sqs.create_queue(QueueName=queue.name, Attributes=attributes)
             self.report[queue.logical_id] = f"queue {queue.name}"
@@ -152,10 +168,12 @@ class Provisioner:
                 continue
             props = self.t.resolve(res["Properties"])
             for url in props["Queues"]:
-                sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+                sqs.set_queue_attributes(
+                    QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+                )
             self.report[rid] = "queue policy set (not enforced locally)"
 
-    # ---- EventBridge ------------------------------------------------------------------------------------------
+    # ---- EventBridge ---------------------------------------------------------------------------------------
     def event_buses(self) -> None:
         events = self._moto("events")
         for rid, bus in self.t.event_buses().items():
@@ -169,8 +187,11 @@ class Provisioner:
     def archives(self) -> None:
         events = self._moto("events")
         for rid, archive in self.t.archives().items():
-            args = {"ArchiveName": archive.name, "EventSourceArn": archive.source_arn,
-                    "Description": archive.description}
+            args = {
+                "ArchiveName": archive.name,
+                "EventSourceArn": archive.source_arn,
+                "Description": archive.description,
+            }
             if archive.event_pattern:
                 args["EventPattern"] = json.dumps(archive.event_pattern)
             if archive.retention_days is not None:
@@ -186,8 +207,12 @@ class Provisioner:
         """Rules with their targets; Lambda and Step Functions targets point at their bridge queue instead."""
         events = self._moto("events")
         for rid, rule in self.t.rules().items():
-            args: dict[str, Any] = {"Name": rule.name, "EventBusName": rule.bus_name,
-                                    "State": "ENABLED" if rule.enabled else "DISABLED", "Description": rule.description}
+            args: dict[str, Any] = {
+                "Name": rule.name,
+                "EventBusName": rule.bus_name,
+                "State": "ENABLED" if rule.enabled else "DISABLED",
+                "Description": rule.description,
+            }
             if rule.event_pattern is not None:
                 args["EventPattern"] = json.dumps(rule.event_pattern)
             if rule.schedule:
@@ -196,39 +221,69 @@ class Provisioner:
             targets = []
             for target in rule.targets:
                 if target.input_transformer is not None and target.service in BRIDGED_SERVICES:
-                    raise NotImplementedError(f"{rid}: InputTransformer on a {target.service} target is not emulated")
+                    raise NotImplementedError(
+                        f"{rid}: InputTransformer on a {target.service} target is not emulated"
+                    )
                 bridge = bridge_for(rule, target)
                 entry: dict[str, Any] = {"Id": target.id, "Arn": bridge.queue_arn if bridge else target.arn}
                 if bridge is None:
-                    entry.update({k: v for k, v in (("Input", target.input), ("InputPath", target.input_path),
-                                                     ("InputTransformer", target.input_transformer)) if v})
+                    entry.update(
+                        {
+                            k: v
+                            for k, v in (
+                                ("Input", target.input),
+                                ("InputPath", target.input_path),
+                                ("InputTransformer", target.input_transformer),
+                            )
+                            if v
+                        }
+                    )
                 targets.append(entry)
             if targets:
                 events.put_targets(Rule=rule.name, EventBusName=rule.bus_name, Targets=targets)
             how = "schedule fired by the local scheduler" if rule.schedule else "pattern matched by moto"
             self.report[rid] = f"rule {rule.name} ({how})"
 
-    # ---- Lambda & Step Functions ------------------------------------------------------------------------------
+    # ---- Lambda & Step Functions ---------------------------------------------------------------------------
     def execution_role(self) -> None:
         """One role for every function and state machine: moto checks a role exists; it enforces no policy."""
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
-            "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com"]}}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {
+                        "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "events.amazonaws.com"]
+                    },
+                }
+            ],
+        }
         try:
-            self._moto("iam").create_role(RoleName=FAKE_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
+            self._moto("iam").create_role(
+                RoleName=FAKE_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust)
+            )
         except ClientError as error:
             if error_code(error) != "EntityAlreadyExists":
                 raise
 
     def functions(self) -> None:
-        """Function records in moto, so Step Functions tasks and rules resolve them; the code runs in-process."""
+        """Function records in moto, so Step Functions tasks and rules resolve them; code runs in-process."""
         self.execution_role()
         lam = self._moto("lambda")
         code = _dummy_zip()
         for rid, fn in self.t.functions().items():
             try:
-                lam.create_function(FunctionName=fn.name, Runtime="python3.11", Role=FAKE_ROLE, Handler=fn.handler,
-                                    Code={"ZipFile": code}, Timeout=fn.timeout, MemorySize=fn.memory_size,
-                                    Environment={"Variables": fn.environment})
+                lam.create_function(
+                    FunctionName=fn.name,
+                    Runtime="python3.11",
+                    Role=FAKE_ROLE,
+                    Handler=fn.handler,
+                    Code={"ZipFile": code},
+                    Timeout=fn.timeout,
+                    MemorySize=fn.memory_size,
+                    Environment={"Variables": fn.environment},
+                )
             except ClientError as error:
                 if error_code(error) != "ResourceConflictException":
                     raise
@@ -238,15 +293,16 @@ class Provisioner:
         sfn = self._moto("stepfunctions")
         for rid, machine in self.t.state_machines().items():
             try:
-                sfn.create_state_machine(name=machine.name, definition=machine.definition, roleArn=FAKE_ROLE,
-                                         type=machine.type)
+                sfn.create_state_machine(
+                    name=machine.name, definition=machine.definition, roleArn=FAKE_ROLE, type=machine.type
+                )
             except ClientError as error:
                 if error_code(error) not in ("StateMachineAlreadyExists",):
                     raise
                 sfn.update_state_machine(stateMachineArn=machine.arn, definition=machine.definition)
             self.report[rid] = f"state machine {machine.name}"
 
-    # ---- the rest: logs, SNS, alarms, SES ---------------------------------------------------------------------
+    # ---- the rest: logs, SNS, alarms, SES ------------------------------------------------------------------
     def log_groups(self) -> None:
         logs = self._moto("logs")
         for rid, res in self.t.resources.items():
@@ -277,16 +333,34 @@ class Provisioner:
 
     def alarms(self) -> None:
         cloudwatch = self._moto("cloudwatch")
-        keys = ("AlarmDescription", "Namespace", "MetricName", "Dimensions", "Statistic", "Period",
-                "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions",
-                "OKActions", "DatapointsToAlarm", "Unit", "ExtendedStatistic", "InsufficientDataActions")
+        keys = (
+            "AlarmDescription",
+            "Namespace",
+            "MetricName",
+            "Dimensions",
+            "Statistic",
+            "Period",
+            "EvaluationPeriods",
+            "Threshold",
+            "ComparisonOperator",
+            "TreatMissingData",
+            "AlarmActions",
+            "OKActions",
+            "DatapointsToAlarm",
+            "Unit",
+            "ExtendedStatistic",
+            "InsufficientDataActions",
+        )
         numbers = {"Period", "EvaluationPeriods", "DatapointsToAlarm"}
         for rid, res in self.t.resources.items():
             if res["Type"] != "AWS::CloudWatch::Alarm":
                 continue
             p = self.t.resolve(res["Properties"])
-            args = {k: (int(p[k]) if k in numbers else float(p[k]) if k == "Threshold" else p[k])
-                    for k in keys if k in p}
+            args = {
+                k: (int(p[k]) if k in numbers else float(p[k]) if k == "Threshold" else p[k])
+                for k in keys
+                if k in p
+            }
             cloudwatch.put_metric_alarm(AlarmName=self.t.physical_name(rid), **args)
             self.report[rid] = f"alarm {self.t.physical_name(rid)} (no metrics are emitted locally)"
 

@@ -1,8 +1,9 @@
-"""Scheduled rules (function events of Type Schedule, rules with ScheduleExpression), fired by the runtime clock.
+"""Scheduled rules (Schedule events of functions, rules with ScheduleExpression), fired by the runtime clock.
 
 moto's EventBridge stores schedules but never fires them. This fires each enabled scheduled rule when the
 *runtime clock* says it is due, so advancing the clock fires due rules at once. A ``rate(N unit)`` rule is
-first due one period after the runtime starts, as in AWS. A jump of the clock past several periods fires a rule
+first due one period after the runtime starts, as in AWS. A jump of the clock past several periods fires a
+rule
 once, not once per missed period (the handlers here are safety nets; a burst would only repeat work).
 
 ``cron(...)`` expressions are not evaluated: such a rule is reported once as a warning and fires only through
@@ -43,9 +44,17 @@ def rate_period(expression: str) -> timedelta | None:
 
 
 def scheduled_event(rule: Rule, at: datetime) -> dict[str, Any]:
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": ACCOUNT_ID, "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
-            "resources": [rule.arn], "detail": {}}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [rule.arn],
+        "detail": {},
+    }
 
 
 class Scheduler:
@@ -58,8 +67,11 @@ class Scheduler:
         for rule in self.rules:
             period = rate_period(rule.schedule or "")
             if period is None:
-                log.warning("rule %s: %s is not emulated (only rate(...) is); it fires only on fire_now()",
-                            rule.name, rule.schedule)
+                log.warning(
+                    "rule %s: %s is not emulated (only rate(...) is); it fires only on fire_now()",
+                    rule.name,
+                    rule.schedule,
+                )
                 continue
             self._periods[rule.logical_id] = period
         self._wake = threading.Condition()

@@ -1,6 +1,7 @@
 """SQS → Lambda event source mappings (function events of Type SQS), with Lambda's semantics.
 
-Receive up to BatchSize (at most 10 per call) with the queue's own visibility timeout, invoke the function with a
+Receive up to BatchSize (at most 10 per call) with the queue's visibility timeout, invoke the function with
+a
 real-shaped SQS event, then delete what succeeded: everything, or with ``ReportBatchItemFailures`` everything
 but the ``batchItemFailures`` (``itemIdentifier`` = messageId; a malformed answer fails the whole batch, as in
 Lambda). When the handler raises, nothing is deleted. Failed messages come back after the visibility timeout,
@@ -25,7 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class SqsEventSource(Worker):
-    def __init__(self, event: FunctionEvent, queue: Queue, *, registry: FunctionRegistry, moto_endpoint: str) -> None:
+    def __init__(
+        self, event: FunctionEvent, queue: Queue, *, registry: FunctionRegistry, moto_endpoint: str
+    ) -> None:
         super().__init__(f"sqs:{queue.name}->{event.owner_id}")
         self.event = event
         self.queue = queue
@@ -36,8 +39,12 @@ class SqsEventSource(Worker):
 
     def poll_once(self) -> bool:
         messages = self.sqs.receive_message(
-            QueueUrl=self.queue.url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=0,
-            AttributeNames=["All"], MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
+            QueueUrl=self.queue.url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
             return False
@@ -45,18 +52,30 @@ class SqsEventSource(Worker):
         try:
             result = self.registry.invoke(self.event.owner_id, event)
         except Exception as error:  # noqa: BLE001 - a function error: the batch returns to the queue
-            log.warning("%s: %s raised %s: %s; %d message(s) return after the visibility timeout (%ss)",
-                        self.name, self.event.owner_id, type(error).__name__, error, len(messages),
-                        self.queue.visibility_timeout)
+            log.warning(
+                "%s: %s raised %s: %s; %d message(s) return after the visibility timeout (%ss)",
+                self.name,
+                self.event.owner_id,
+                type(error).__name__,
+                error,
+                len(messages),
+                self.queue.visibility_timeout,
+            )
             return True
         failed = self._failed_ids(result, messages)
         done = [m for m in messages if m["MessageId"] not in failed]
         if failed:
-            log.info("%s: %d of %d message(s) reported failed; they return after the visibility timeout",
-                     self.name, len(failed), len(messages))
+            log.info(
+                "%s: %d of %d message(s) reported failed; they return after the visibility timeout",
+                self.name,
+                len(failed),
+                len(messages),
+            )
         if done:
-            response = self.sqs.delete_message_batch(QueueUrl=self.queue.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            response = self.sqs.delete_message_batch(
+                QueueUrl=self.queue.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
             for failure in response.get("Failed", []):
                 log.error("%s: could not delete a processed message: %s", self.name, failure)
         return True
@@ -70,8 +89,11 @@ class SqsEventSource(Worker):
             return set()
         ids = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures}
         if not ids <= all_ids:
-            log.warning("%s: batchItemFailures names unknown or empty itemIdentifier(s) %s: the whole batch fails",
-                        self.name, sorted(map(str, ids - all_ids)))
+            log.warning(
+                "%s: batchItemFailures names unknown or empty itemIdentifier(s) %s: the whole batch fails",
+                self.name,
+                sorted(map(str, ids - all_ids)),
+            )
             return all_ids
         return ids  # type: ignore[return-value]
 
@@ -81,7 +103,9 @@ class SqsEventSource(Worker):
             "receiptHandle": message["ReceiptHandle"],
             "body": message["Body"],
             "attributes": message.get("Attributes", {}),
-            "messageAttributes": {name: _attribute(value) for name, value in message.get("MessageAttributes", {}).items()},
+            "messageAttributes": {
+                name: _attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+            },
             "md5OfBody": message.get("MD5OfBody"),
             "eventSource": "aws:sqs",
             "eventSourceARN": self.queue.arn,

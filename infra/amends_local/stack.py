@@ -1,4 +1,4 @@
-"""The whole local runtime: emulators, resources from template.yaml, the handlers, their triggers, the gateway.
+"""The whole local runtime: emulators, resources from template.yaml, handlers, their triggers, the gateway.
 
     with LocalStack(root, persist=False, api_port=0) as stack:
         stack.functions.invoke("PublicApiFunction", event)
@@ -39,10 +39,19 @@ INSTALL_DIR = Path(__file__).resolve().parents[2] / ".local" / "dynamodb-local"
 
 
 class LocalStack:
-    def __init__(self, root: Path, *, persist: bool, api_port: int | None = 3000, template: Path | None = None,
-                 dynamodb_endpoint: str | None = None, parameters: dict[str, str] | None = None,
-                 state_dir: Path | None = None) -> None:
-        """``template`` defaults to root/template.yaml, ``state_dir`` to root/.local; ``dynamodb_endpoint`` reuses
+    def __init__(
+        self,
+        root: Path,
+        *,
+        persist: bool,
+        api_port: int | None = 3000,
+        template: Path | None = None,
+        dynamodb_endpoint: str | None = None,
+        parameters: dict[str, str] | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
+        """``template`` defaults to root/template.yaml, ``state_dir`` to root/.local; ``dynamodb_endpoint``
+        reuses
         a running DynamoDB (not stopped with the stack)."""
         self.root = Path(root).resolve()
         self.persist = persist
@@ -64,7 +73,7 @@ class LocalStack:
         self._moto_acquired = False
         self._registered: list[tuple[str, Any]] = []
 
-    # ---- lifecycle --------------------------------------------------------------------------------------------
+    # ---- lifecycle -----------------------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
         self.start()
         return self
@@ -85,16 +94,23 @@ class LocalStack:
         self.moto_endpoint = moto_server.acquire()
         self._moto_acquired = True
         self.template.queue_endpoint = self.moto_endpoint
-        self.functions = FunctionRegistry(self.template, root=self.root)  # environments name queue URLs: re-read
+        self.functions = FunctionRegistry(
+            self.template, root=self.root
+        )  # environments name queue URLs: re-read
         if self.dynamodb_endpoint is None:
             self.dynamodb_endpoint = self._start_dynamodb()
-        self._previous_env = apply_environment({
-            **runtime_environment(dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint),
-            **self.functions.environment(),
-            **self.clock.environment(),
-        })
-        self.provisioned = Provisioner(self.template, dynamodb_endpoint=self.dynamodb_endpoint,
-                                       moto_endpoint=self.moto_endpoint).provision()
+        self._previous_env = apply_environment(
+            {
+                **runtime_environment(
+                    dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint
+                ),
+                **self.functions.environment(),
+                **self.clock.environment(),
+            }
+        )
+        self.provisioned = Provisioner(
+            self.template, dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint
+        ).provision()
         self.functions.load_all()
         for fn in self.functions.functions.values():
             route = self._router(fn.logical_id)
@@ -103,8 +119,9 @@ class LocalStack:
         self.workers = self._pollers()
         for worker in self.workers:
             worker.start()
-        self.scheduler = Scheduler(list(self.template.rules().values()), clock=self.clock,
-                                   moto_endpoint=self.moto_endpoint)
+        self.scheduler = Scheduler(
+            list(self.template.rules().values()), clock=self.clock, moto_endpoint=self.moto_endpoint
+        )
         self.scheduler.start()
         if self._api_port is not None:
             self._start_gateway(self._api_port or free_port())
@@ -118,9 +135,12 @@ class LocalStack:
             return self._dynamodb_local.start()
         except DynamoDBLocalUnavailable as why:
             self._dynamodb_local = None
-            print(f"amends-local: DynamoDB Local unavailable ({why}); using moto's DynamoDB instead "
-                  f"(in memory, less faithful). Install Java 17+ (with javac) and Node.js/npm to use DynamoDB Local.",
-                  file=sys.stderr)
+            print(
+                f"amends-local: DynamoDB Local unavailable ({why}); using moto's DynamoDB instead "
+                f"(in memory, less faithful). Install Java 17+ (with javac) and Node.js/npm to use "
+                "DynamoDB Local.",
+                file=sys.stderr,
+            )
             assert self.moto_endpoint is not None
             return self.moto_endpoint
 
@@ -133,24 +153,43 @@ class LocalStack:
                 continue
             if event.source_id not in queues:
                 raise ValueError(f"{event.owner_id}.{event.name}: its Queue must be a queue of the template")
-            workers.append(SqsEventSource(event, queues[event.source_id], registry=self.functions,
-                                          moto_endpoint=self.moto_endpoint))
+            workers.append(
+                SqsEventSource(
+                    event, queues[event.source_id], registry=self.functions, moto_endpoint=self.moto_endpoint
+                )
+            )
         for event in self.template.function_events("DynamoDB"):
             if event.source_id not in tables:
-                raise ValueError(f"{event.owner_id}.{event.name}: its Stream must be !GetAtt <Table>.StreamArn")
-            workers.append(StreamEventSource(
-                event, tables[event.source_id], registry=self.functions, dynamodb_endpoint=self.dynamodb_endpoint,
-                moto_endpoint=self.moto_endpoint,
-                checkpoint_file=self.state_dir / "stream-checkpoints.json" if self.persist else None))
+                raise ValueError(
+                    f"{event.owner_id}.{event.name}: its Stream must be !GetAtt <Table>.StreamArn"
+                )
+            workers.append(
+                StreamEventSource(
+                    event,
+                    tables[event.source_id],
+                    registry=self.functions,
+                    dynamodb_endpoint=self.dynamodb_endpoint,
+                    moto_endpoint=self.moto_endpoint,
+                    checkpoint_file=self.state_dir / "stream-checkpoints.json" if self.persist else None,
+                )
+            )
         for bridge in bridges(self.template):
-            workers.append(EventBridgeBridge(bridge, registry=self.functions, moto_endpoint=self.moto_endpoint))
+            workers.append(
+                EventBridgeBridge(bridge, registry=self.functions, moto_endpoint=self.moto_endpoint)
+            )
         return workers
 
     def _start_gateway(self, port: int) -> None:
         from amends_local.gateway import Gateway
 
-        self._gateway = Gateway(template=self.template, invoke=self.functions.invoke, clock=self.clock,
-                                host=LOOPBACK, port=port, state_dir=self.state_dir)
+        self._gateway = Gateway(
+            template=self.template,
+            invoke=self.functions.invoke,
+            clock=self.clock,
+            host=LOOPBACK,
+            port=port,
+            state_dir=self.state_dir,
+        )
         self._gateway.start()
         self.api_url = self._gateway.url
 
@@ -182,7 +221,7 @@ class LocalStack:
             restore_environment(self._previous_env)
             self._previous_env = None
 
-    # ---- helpers for tests and the CLI ------------------------------------------------------------------------
+    # ---- helpers for tests and the CLI ---------------------------------------------------------------------
     def fire_schedules_now(self, logical_id: str | None = None) -> int:
         """Fire every scheduled rule (or one, by its logical id) now; returns how many fired."""
         assert self.scheduler is not None, "start() first"
@@ -198,37 +237,51 @@ class LocalStack:
         clean_rounds = 0
         while clean_rounds < 2:
             snapshot = {w: w.generation for w in self.workers}
-            while any(w.generation < snapshot[w] + 2 for w in self.workers if w._thread and w._thread.is_alive()):
+            while any(
+                w.generation < snapshot[w] + 2 for w in self.workers if w._thread and w._thread.is_alive()
+            ):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"pollers still busy: {self._busy(snapshot)}")
                 time.sleep(0.02)
             busy, running = self._busy(snapshot), self._running_executions()
             clean_rounds = clean_rounds + 1 if not busy and not running else 0
             if clean_rounds < 2 and time.monotonic() > deadline:
-                raise TimeoutError(f"not idle after {timeout}s: busy pollers {busy}, running executions {running}")
+                raise TimeoutError(
+                    f"not idle after {timeout}s: busy pollers {busy}, running executions {running}"
+                )
             if running:
                 time.sleep(0.05)
 
     def _busy(self, snapshot: dict[Worker, int]) -> list[str]:
-        return [w.name for w in self.workers if w.last_busy_generation >= snapshot[w] + 2
-                or w.generation < snapshot[w] + 2]
+        return [
+            w.name
+            for w in self.workers
+            if w.last_busy_generation >= snapshot[w] + 2 or w.generation < snapshot[w] + 2
+        ]
 
     def _running_executions(self) -> list[str]:
         sfn = client("stepfunctions", self.moto_endpoint or "")
         running = []
         for machine in self.template.state_machines().values():
-            pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=machine.arn, statusFilter="RUNNING")
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine.arn, statusFilter="RUNNING"
+            )
             running += [e["executionArn"] for page in pages for e in page["executions"]]
         return running
 
     def describe(self) -> list[str]:
         lines = []
         if self.api_url:
-            lines += [f"API            {self.api_url}", f"OpenAPI        {self.api_url}/openapi.json",
-                      f"Swagger UI     {self.api_url}/docs"]
-        lines += [f"DynamoDB       {self.dynamodb_endpoint}"
-                  + ("" if self.dynamodb_endpoint != self.moto_endpoint else " (moto: DynamoDB Local unavailable)"),
-                  f"moto (SQS, EventBridge, Step Functions, SES, Lambda)  {self.moto_endpoint}",
-                  f"clock          {self.clock.now().isoformat(timespec='seconds')}"
-                  + (f" (advanced {self.clock.offset})" if self.clock.offset else "")]
+            lines += [
+                f"API            {self.api_url}",
+                f"OpenAPI        {self.api_url}/openapi.json",
+                f"Swagger UI     {self.api_url}/docs",
+            ]
+        lines += [
+            f"DynamoDB       {self.dynamodb_endpoint}"
+            + ("" if self.dynamodb_endpoint != self.moto_endpoint else " (moto: DynamoDB Local unavailable)"),
+            f"moto (SQS, EventBridge, Step Functions, SES, Lambda)  {self.moto_endpoint}",
+            f"clock          {self.clock.now().isoformat(timespec='seconds')}"
+            + (f" (advanced {self.clock.offset})" if self.clock.offset else ""),
+        ]
         return lines

@@ -1,4 +1,4 @@
-"""DynamoDB Streams → Lambda event source mappings (function events of Type DynamoDB), with Lambda's semantics.
+"""DynamoDB Streams → Lambda event source mappings (function events of Type DynamoDB), as Lambda does them.
 
 Reads the table's stream through the dynamodbstreams API of DynamoDB Local (or moto): DescribeStream, shard
 iterators from StartingPosition (TRIM_HORIZON or LATEST), GetRecords, child shards after their parent. Records
@@ -7,7 +7,8 @@ dropped; the rest go in batches of BatchSize as a real-shaped DynamoDB stream ev
 
 On a function error the batch is retried (BisectBatchOnFunctionError halves it first), up to
 MaximumRetryAttempts (-1, Lambda's default, means until stopped); with ReportBatchItemFailures the batch is
-retried from the lowest ``itemIdentifier`` (a SequenceNumber). When retries run out, an on-failure record shaped
+retried from the lowest ``itemIdentifier`` (a SequenceNumber). When retries run out, an on-failure record
+shaped
 like Lambda's (requestContext, responseContext, DDBStreamBatchInfo) goes to DestinationConfig.OnFailure's
 queue and the records are skipped.
 
@@ -52,8 +53,16 @@ class _Shard:
 
 
 class StreamEventSource(Worker):
-    def __init__(self, event: FunctionEvent, table: Table, *, registry: FunctionRegistry, dynamodb_endpoint: str,
-                 moto_endpoint: str, checkpoint_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        event: FunctionEvent,
+        table: Table,
+        *,
+        registry: FunctionRegistry,
+        dynamodb_endpoint: str,
+        moto_endpoint: str,
+        checkpoint_file: Path | None = None,
+    ) -> None:
         super().__init__(f"stream:{table.name}->{event.owner_id}")
         p = event.properties
         self.event, self.table, self.registry = event, table, registry
@@ -67,8 +76,10 @@ class StreamEventSource(Worker):
         self.partial = "ReportBatchItemFailures" in p.get("FunctionResponseTypes", [])
         self.starting_position = p.get("StartingPosition", "LATEST")
         self.on_failure = p.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-        self.filters = [EventPattern(f["Pattern"], EventPatternParser(f["Pattern"]).parse())
-                        for f in p.get("FilterCriteria", {}).get("Filters", [])]
+        self.filters = [
+            EventPattern(f["Pattern"], EventPatternParser(f["Pattern"]).parse())
+            for f in p.get("FilterCriteria", {}).get("Filters", [])
+        ]
         self.enabled = p.get("Enabled", True) is not False
         self.checkpoint_file = checkpoint_file
         self.stream_arn: str | None = None
@@ -77,14 +88,18 @@ class StreamEventSource(Worker):
         self._first_describe = True
         self._lock = threading.Lock()
 
-    # ---- polling ----------------------------------------------------------------------------------------------
+    # ---- polling -------------------------------------------------------------------------------------------
     def poll_once(self) -> bool:
         if not self.enabled:
             return False
         if self.stream_arn is None:
-            self.stream_arn = self.dynamodb.describe_table(TableName=self.table.name)["Table"].get("LatestStreamArn")
+            self.stream_arn = self.dynamodb.describe_table(TableName=self.table.name)["Table"].get(
+                "LatestStreamArn"
+            )
             if self.stream_arn is None:
-                raise RuntimeError(f"{self.table.name} has no stream: the template's StreamSpecification is missing")
+                raise RuntimeError(
+                    f"{self.table.name} has no stream: the template's StreamSpecification is missing"
+                )
         self._discover_shards()
         busy = False
         for shard in list(self._shards.values()):
@@ -94,7 +109,7 @@ class StreamEventSource(Worker):
                 continue  # children after their parent, as Lambda orders them
             busy |= self._read(shard)
             while shard.pending and not self.stopping:
-                batch, shard.pending = shard.pending[:self.batch_size], shard.pending[self.batch_size:]
+                batch, shard.pending = shard.pending[: self.batch_size], shard.pending[self.batch_size :]
                 self._deliver(shard, batch)
                 busy = True
         return busy
@@ -102,7 +117,9 @@ class StreamEventSource(Worker):
     def _discover_shards(self) -> None:
         start: dict[str, Any] = {}
         while True:
-            description = self.streams.describe_stream(StreamArn=self.stream_arn, **start)["StreamDescription"]
+            description = self.streams.describe_stream(StreamArn=self.stream_arn, **start)[
+                "StreamDescription"
+            ]
             for s in description.get("Shards", []):
                 if s["ShardId"] not in self._shards:
                     shard = self._shards[s["ShardId"]] = _Shard(s["ShardId"], s.get("ParentShardId"))
@@ -116,7 +133,7 @@ class StreamEventSource(Worker):
     def _iterator(self, shard: _Shard) -> str:
         """After the last record read, else after the checkpoint, else from the shard's starting position.
 
-        Shards that appear after the first look are new data and are read whole (TRIM_HORIZON); StartingPosition
+        Shards that appear after the first look are new data, read whole (TRIM_HORIZON); StartingPosition
         governs only the shards there at start.
         """
         shard_id = shard.shard_id
@@ -124,11 +141,16 @@ class StreamEventSource(Worker):
         checkpoint = shard.last_read or self._checkpoints.get(self._key(shard_id))
         if checkpoint:
             try:
-                return self.streams.get_shard_iterator(**args, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                                                       SequenceNumber=checkpoint)["ShardIterator"]
+                return self.streams.get_shard_iterator(
+                    **args, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=checkpoint
+                )["ShardIterator"]
             except self.streams.exceptions.TrimmedDataAccessException:
-                log.warning("%s: checkpoint %s of %s was trimmed; reading from the oldest record", self.name,
-                            checkpoint, shard_id)
+                log.warning(
+                    "%s: checkpoint %s of %s was trimmed; reading from the oldest record",
+                    self.name,
+                    checkpoint,
+                    shard_id,
+                )
         return self.streams.get_shard_iterator(**args, ShardIteratorType=shard.start_type)["ShardIterator"]
 
     def _read(self, shard: _Shard) -> bool:
@@ -137,12 +159,19 @@ class StreamEventSource(Worker):
             return False
         try:
             response = self.streams.get_records(ShardIterator=shard.iterator, Limit=1000)
-        except (self.streams.exceptions.ExpiredIteratorException,
-                self.streams.exceptions.TrimmedDataAccessException) as error:
-            # Expired after 15 minutes; and DynamoDB Local now and then refuses an iterator it has just handed out
+        except (
+            self.streams.exceptions.ExpiredIteratorException,
+            self.streams.exceptions.TrimmedDataAccessException,
+        ) as error:
+            # Expired after 15 minutes; or DynamoDB Local now and then refuses an iterator it has just given
             # (seen while a transaction is being written). Resume after the last record read.
-            log.warning("%s: %s on %s; resuming after %s", self.name, type(error).__name__, shard.shard_id,
-                     shard.last_read or "the starting position")
+            log.warning(
+                "%s: %s on %s; resuming after %s",
+                self.name,
+                type(error).__name__,
+                shard.shard_id,
+                shard.last_read or "the starting position",
+            )
             shard.iterator = self._iterator(shard)
             return True
         shard.iterator = response.get("NextShardIterator")
@@ -163,7 +192,7 @@ class StreamEventSource(Worker):
     def _matches(self, record: dict[str, Any]) -> bool:
         return not self.filters or any(f.matches_event(record) for f in self.filters)
 
-    # ---- delivery with retries --------------------------------------------------------------------------------
+    # ---- delivery with retries -----------------------------------------------------------------------------
     def _deliver(self, shard: _Shard, batch: list[dict[str, Any]]) -> None:
         """Invoke until the batch succeeds or its retries run out; then checkpoint past it."""
         queue = [(batch, 0)]
@@ -177,7 +206,7 @@ class StreamEventSource(Worker):
                 self._send_on_failure(shard, records[retry_from:], error, attempts)
                 continue
             remaining = records[retry_from:]
-            self.sleep(min(0.05 * 2 ** attempts, 1.0))
+            self.sleep(min(0.05 * 2**attempts, 1.0))
             if self.bisect and retry_from == 0 and len(remaining) > 1 and error != "PartialFailure":
                 half = len(remaining) // 2
                 queue[:0] = [(remaining[:half], attempts), (remaining[half:], attempts)]
@@ -191,53 +220,98 @@ class StreamEventSource(Worker):
         try:
             result = self.registry.invoke(self.event.owner_id, {"Records": records})
         except Exception as error:  # noqa: BLE001 - a function error: Lambda retries the batch
-            log.warning("%s: %s raised %s: %s (batch of %d)", self.name, self.event.owner_id, type(error).__name__,
-                        error, len(records))
+            log.warning(
+                "%s: %s raised %s: %s (batch of %d)",
+                self.name,
+                self.event.owner_id,
+                type(error).__name__,
+                error,
+                len(records),
+            )
             return f"{type(error).__name__}: {error}", 0
         if not self.partial or not isinstance(result, dict) or not result.get("batchItemFailures"):
             return None, 0
         sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
         ids = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in result["batchItemFailures"]]
         if not all(i in sequence_numbers for i in ids):
-            log.warning("%s: batchItemFailures %s are not sequence numbers of the batch: retrying it whole", self.name, ids)
+            log.warning(
+                "%s: batchItemFailures %s are not sequence numbers of the batch: retrying it whole",
+                self.name,
+                ids,
+            )
             return "PartialFailure", 0
         first = min(sequence_numbers.index(i) for i in ids)
-        log.info("%s: %d record(s) reported failed; retrying from sequence number %s", self.name, len(ids),
-                 sequence_numbers[first])
+        log.info(
+            "%s: %d record(s) reported failed; retrying from sequence number %s",
+            self.name,
+            len(ids),
+            sequence_numbers[first],
+        )
         return "PartialFailure", first
 
-    def _send_on_failure(self, shard: _Shard, records: list[dict[str, Any]], error: str, attempts: int) -> None:
+    def _send_on_failure(
+        self, shard: _Shard, records: list[dict[str, Any]], error: str, attempts: int
+    ) -> None:
         record = {
-            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": self.registry.functions[self.event.owner_id].arn,
-                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self.registry.functions[self.event.owner_id].arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
             "version": "1.0",
             "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "DDBStreamBatchInfo": {
                 "shardId": shard.shard_id,
                 "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
                 "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": _iso(records[0]["dynamodb"].get("ApproximateCreationDateTime")),
-                "approximateArrivalOfLastRecord": _iso(records[-1]["dynamodb"].get("ApproximateCreationDateTime")),
+                "approximateArrivalOfFirstRecord": _iso(
+                    records[0]["dynamodb"].get("ApproximateCreationDateTime")
+                ),
+                "approximateArrivalOfLastRecord": _iso(
+                    records[-1]["dynamodb"].get("ApproximateCreationDateTime")
+                ),
                 "batchSize": len(records),
                 "streamArn": self.stream_arn,
             },
         }
         if not self.on_failure:
-            log.error("%s: retries exhausted (%s) and no OnFailure destination: %d record(s) skipped: %s", self.name,
-                      error, len(records), json.dumps(record))
+            log.error(
+                "%s: retries exhausted (%s) and no OnFailure destination: %d record(s) skipped: %s",
+                self.name,
+                error,
+                len(records),
+                json.dumps(record),
+            )
             return
         queue_url = f"{self.moto_endpoint}/{ACCOUNT_ID}/{self.on_failure.rsplit(':', 1)[1]}"
         self.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
-        log.error("%s: retries exhausted (%s); %d record(s) sent to %s", self.name, error, len(records), self.on_failure)
+        log.error(
+            "%s: retries exhausted (%s); %d record(s) sent to %s",
+            self.name,
+            error,
+            len(records),
+            self.on_failure,
+        )
 
-    # ---- shapes & checkpoints ---------------------------------------------------------------------------------
+    # ---- shapes & checkpoints ------------------------------------------------------------------------------
     def _lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """A GetRecords record as Lambda hands it to a function (JSON-safe, region and source ARN filled in)."""
+        """A GetRecords record as Lambda hands it to a function (JSON-safe, region and source ARN set)."""
         dynamodb = _json_safe(record["dynamodb"])
-        return {"eventID": record["eventID"], "eventName": record["eventName"], "eventVersion": record.get("eventVersion", "1.1"),
-                "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": dynamodb,
-                "eventSourceARN": self.stream_arn}
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": REGION,
+            "dynamodb": dynamodb,
+            "eventSourceARN": self.stream_arn,
+        }
 
     def _key(self, shard_id: str) -> str:
         return f"{self.event.owner_id}.{self.event.name}|{self.stream_arn}|{shard_id}"
@@ -288,4 +362,3 @@ def _iso(epoch: Any) -> str | None:
     if epoch is None:
         return None
     return datetime.fromtimestamp(float(epoch), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-

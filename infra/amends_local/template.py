@@ -43,9 +43,9 @@ class TemplateError(ValueError):
     """The template asks for something the local runtime cannot resolve; the message names it."""
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------
 # What the accessors return: plain, resolved data
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ApiRoute:
     function_id: str
@@ -179,15 +179,20 @@ class StateMachine:
     type: str
 
 
-# --------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------
 class Template:
     """The SAM template, with intrinsics resolved for the local world.
 
-    ``queue_endpoint`` is the base of queue URLs (the moto server); the runtime sets it once it knows the port.
+    ``queue_endpoint`` is the base of queue URLs (the moto server); the runtime sets it once it has a port.
     """
 
-    def __init__(self, path: Path | str, *, parameters: dict[str, str] | None = None,
-                 queue_endpoint: str = "http://127.0.0.1:5000") -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        parameters: dict[str, str] | None = None,
+        queue_endpoint: str = "http://127.0.0.1:5000",
+    ) -> None:
         self.path = Path(path)
         self.root = self.path.parent
         self.queue_endpoint = queue_endpoint
@@ -196,11 +201,12 @@ class Template:
         self._parameters = self._parameter_values(parameters or {})
         self._conditions: dict[str, bool] = {}
         self.resources: dict[str, dict[str, Any]] = {
-            rid: res for rid, res in self.raw.get("Resources", {}).items()
+            rid: res
+            for rid, res in self.raw.get("Resources", {}).items()
             if "Condition" not in res or self.condition(res["Condition"])
         }
 
-    # ---- parameters & conditions ------------------------------------------------------------------------------
+    # ---- parameters & conditions ---------------------------------------------------------------------------
     def _parameter_values(self, given: dict[str, str]) -> dict[str, str]:
         values: dict[str, str] = {}
         for name, spec in self.raw.get("Parameters", {}).items():
@@ -226,7 +232,7 @@ class Template:
             self._conditions[name] = bool(self.resolve(spec))
         return self._conditions[name]
 
-    # ---- names the local world gives things -------------------------------------------------------------------
+    # ---- names the local world gives things ----------------------------------------------------------------
     def resource(self, logical_id: str) -> dict[str, Any]:
         try:
             return self.resources[logical_id]
@@ -244,11 +250,17 @@ class Template:
         """The name the runtime gives a resource: its own name property, else ``amends-<LogicalId>``."""
         kind = self.type_of(logical_id)
         own = {
-            "AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName", "AWS::Events::EventBus": "Name",
-            "AWS::Events::Rule": "Name", "AWS::Serverless::Function": "FunctionName",
-            "AWS::Serverless::StateMachine": "Name", "AWS::StepFunctions::StateMachine": "StateMachineName",
-            "AWS::Logs::LogGroup": "LogGroupName", "AWS::SNS::Topic": "TopicName",
-            "AWS::Events::Archive": "ArchiveName", "AWS::Cognito::UserPool": "UserPoolName",
+            "AWS::DynamoDB::Table": "TableName",
+            "AWS::SQS::Queue": "QueueName",
+            "AWS::Events::EventBus": "Name",
+            "AWS::Events::Rule": "Name",
+            "AWS::Serverless::Function": "FunctionName",
+            "AWS::Serverless::StateMachine": "Name",
+            "AWS::StepFunctions::StateMachine": "StateMachineName",
+            "AWS::Logs::LogGroup": "LogGroupName",
+            "AWS::SNS::Topic": "TopicName",
+            "AWS::Events::Archive": "ArchiveName",
+            "AWS::Cognito::UserPool": "UserPoolName",
             "AWS::CloudWatch::Alarm": "AlarmName",
         }.get(kind)
         name = self._prop(logical_id, own) if own else None
@@ -298,8 +310,12 @@ class Template:
         match kind:
             case "AWS::SQS::Queue":
                 return self.queue_url(logical_id)
-            case ("AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" | "AWS::SNS::Topic"
-                  | "AWS::Serverless::LayerVersion"):
+            case (
+                "AWS::Serverless::StateMachine"
+                | "AWS::StepFunctions::StateMachine"
+                | "AWS::SNS::Topic"
+                | "AWS::Serverless::LayerVersion"
+            ):
                 return self.arn(logical_id)
             case "AWS::Serverless::Api":
                 return logical_id.lower()[:10]
@@ -334,7 +350,7 @@ class Template:
             return DEFAULT_BUS
         return value.rsplit("event-bus/", 1)[-1] if value.startswith("arn:") else value
 
-    # ---- intrinsic functions ----------------------------------------------------------------------------------
+    # ---- intrinsic functions -------------------------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
         """Resolve every intrinsic in ``value`` (recursively) to a plain value."""
         if isinstance(value, list):
@@ -342,7 +358,7 @@ class Template:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -406,14 +422,14 @@ class Template:
     def referenced_id(self, value: Any) -> str | None:
         """The logical id a raw (unresolved) value points at with Ref or GetAtt, if it does."""
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref" and arg in self.resources:
                 return arg
             if key == "Fn::GetAtt":
                 return (arg.split(".", 1) if isinstance(arg, str) else arg)[0]
         return None
 
-    # ---- typed accessors --------------------------------------------------------------------------------------
+    # ---- typed accessors -----------------------------------------------------------------------------------
     def _of_type(self, *types: str) -> list[str]:
         return [rid for rid, res in self.resources.items() if res["Type"] in types]
 
@@ -424,8 +440,10 @@ class Template:
         """SAM's Globals merge: the function's own keys win; Environment variables are merged key by key."""
         own = self.resource(logical_id).get("Properties", {})
         merged = {**self._globals("Function"), **own}
-        env = {**self._globals("Function").get("Environment", {}).get("Variables", {}),
-               **own.get("Environment", {}).get("Variables", {})}
+        env = {
+            **self._globals("Function").get("Environment", {}).get("Variables", {}),
+            **own.get("Environment", {}).get("Variables", {}),
+        }
         merged["Environment"] = {"Variables": env}
         return merged
 
@@ -436,79 +454,142 @@ class Template:
             env = {k: _env_string(v) for k, v in self.resolve(props["Environment"]["Variables"]).items()}
             events = {name: self._event(rid, name, spec) for name, spec in props.get("Events", {}).items()}
             out[rid] = Function(
-                logical_id=rid, name=self.physical_name(rid), arn=self.arn(rid),
-                code_uri=str(self.resolve(props["CodeUri"])), handler=str(self.resolve(props["Handler"])),
-                environment=env, timeout=int(self.resolve(props.get("Timeout", 3))),
-                memory_size=int(self.resolve(props.get("MemorySize", 128))), events=events,
+                logical_id=rid,
+                name=self.physical_name(rid),
+                arn=self.arn(rid),
+                code_uri=str(self.resolve(props["CodeUri"])),
+                handler=str(self.resolve(props["Handler"])),
+                environment=env,
+                timeout=int(self.resolve(props.get("Timeout", 3))),
+                memory_size=int(self.resolve(props.get("MemorySize", 128))),
+                events=events,
             )
         return out
 
     def _event(self, owner_id: str, name: str, spec: dict[str, Any]) -> FunctionEvent:
         raw = spec.get("Properties", {})
         source = raw.get("Queue") or raw.get("Stream")
-        return FunctionEvent(owner_id=owner_id, name=name, type=spec["Type"], properties=self.resolve(raw),
-                             source_id=self.referenced_id(source) if source is not None else None)
+        return FunctionEvent(
+            owner_id=owner_id,
+            name=name,
+            type=spec["Type"],
+            properties=self.resolve(raw),
+            source_id=self.referenced_id(source) if source is not None else None,
+        )
 
     def function_events(self, *types: str) -> list[FunctionEvent]:
-        return [event for fn in self.functions().values() for event in fn.events.values() if event.type in types]
+        return [
+            event for fn in self.functions().values() for event in fn.events.values() if event.type in types
+        ]
 
     def tables(self) -> dict[str, Table]:
-        return {rid: Table(rid, self.physical_name(rid), self.arn(rid), self.resolve(self.resource(rid)["Properties"]))
-                for rid in self._of_type("AWS::DynamoDB::Table")}
+        return {
+            rid: Table(
+                rid, self.physical_name(rid), self.arn(rid), self.resolve(self.resource(rid)["Properties"])
+            )
+            for rid in self._of_type("AWS::DynamoDB::Table")
+        }
 
     def queues(self) -> dict[str, Queue]:
-        return {rid: Queue(rid, self.physical_name(rid), self.arn(rid), self.queue_url(rid),
-                           self.resolve(self.resource(rid).get("Properties", {})))
-                for rid in self._of_type("AWS::SQS::Queue")}
+        return {
+            rid: Queue(
+                rid,
+                self.physical_name(rid),
+                self.arn(rid),
+                self.queue_url(rid),
+                self.resolve(self.resource(rid).get("Properties", {})),
+            )
+            for rid in self._of_type("AWS::SQS::Queue")
+        }
 
     def event_buses(self) -> dict[str, EventBus]:
-        return {rid: EventBus(rid, self.physical_name(rid), self.arn(rid))
-                for rid in self._of_type("AWS::Events::EventBus")}
+        return {
+            rid: EventBus(rid, self.physical_name(rid), self.arn(rid))
+            for rid in self._of_type("AWS::Events::EventBus")
+        }
 
     def archives(self) -> dict[str, Archive]:
         out = {}
         for rid in self._of_type("AWS::Events::Archive"):
             props = self.resolve(self.resource(rid)["Properties"])
-            out[rid] = Archive(rid, self.physical_name(rid), props["SourceArn"], props.get("EventPattern"),
-                               props.get("RetentionDays"), props.get("Description", ""))
+            out[rid] = Archive(
+                rid,
+                self.physical_name(rid),
+                props["SourceArn"],
+                props.get("EventPattern"),
+                props.get("RetentionDays"),
+                props.get("Description", ""),
+            )
         return out
 
     def rules(self) -> dict[str, Rule]:
-        """AWS::Events::Rule resources and the rules SAM creates for Schedule/EventBridgeRule/CloudWatchEvent events."""
+        """AWS::Events::Rule resources, and rules SAM makes for Schedule/EventBridgeRule/CloudWatchEvent."""
         out: dict[str, Rule] = {}
         for rid in self._of_type("AWS::Events::Rule"):
             props = self.resolve(self.resource(rid)["Properties"])
             bus = self.bus_name_of(props.get("EventBusName"))
-            targets = tuple(RuleTarget(
-                id=t["Id"], arn=t["Arn"], retry_policy=t.get("RetryPolicy", {}),
-                dead_letter_arn=t.get("DeadLetterConfig", {}).get("Arn"), input=t.get("Input"),
-                input_path=t.get("InputPath"), input_transformer=t.get("InputTransformer"),
-            ) for t in props.get("Targets", []))
-            out[rid] = Rule(rid, self.physical_name(rid), self.arn(rid), bus, props.get("EventPattern"),
-                            props.get("ScheduleExpression"), props.get("State", "ENABLED") == "ENABLED", targets,
-                            props.get("Description", ""))
+            targets = tuple(
+                RuleTarget(
+                    id=t["Id"],
+                    arn=t["Arn"],
+                    retry_policy=t.get("RetryPolicy", {}),
+                    dead_letter_arn=t.get("DeadLetterConfig", {}).get("Arn"),
+                    input=t.get("Input"),
+                    input_path=t.get("InputPath"),
+                    input_transformer=t.get("InputTransformer"),
+                )
+                for t in props.get("Targets", [])
+            )
+            out[rid] = Rule(
+                rid,
+                self.physical_name(rid),
+                self.arn(rid),
+                bus,
+                props.get("EventPattern"),
+                props.get("ScheduleExpression"),
+                props.get("State", "ENABLED") == "ENABLED",
+                targets,
+                props.get("Description", ""),
+            )
         owners = [(rid, self.arn(rid)) for rid in self._of_type(*FUNCTION_TYPES, *STATE_MACHINE_TYPES)]
         for owner_id, owner_arn in owners:
-            props = (self._merged_function_properties(owner_id) if self.type_of(owner_id) in FUNCTION_TYPES
-                     else self.resource(owner_id).get("Properties", {}))
+            props = (
+                self._merged_function_properties(owner_id)
+                if self.type_of(owner_id) in FUNCTION_TYPES
+                else self.resource(owner_id).get("Properties", {})
+            )
             for name, spec in props.get("Events", {}).items():
                 if spec["Type"] not in ("Schedule", "EventBridgeRule", "CloudWatchEvent", "ScheduleV2"):
                     continue
                 if spec["Type"] == "ScheduleV2":
-                    raise TemplateError(f"{owner_id}.{name}: ScheduleV2 (EventBridge Scheduler) is not emulated")
+                    raise TemplateError(
+                        f"{owner_id}.{name}: ScheduleV2 (EventBridge Scheduler) is not emulated"
+                    )
                 ev = self.resolve(spec.get("Properties", {}))
                 rid = f"{owner_id}{name}"  # the logical id SAM gives the rule it generates
                 bus = self.bus_name_of(ev.get("EventBusName"))
                 rule_name = ev.get("Name") or ev.get("RuleName") or f"{STACK_NAME}-{rid}"
                 enabled = ev.get("Enabled", True) is not False and ev.get("State", "ENABLED") == "ENABLED"
                 target = RuleTarget(
-                    id=ev.get("Target", {}).get("Id", f"{owner_id}{name}Target"), arn=owner_arn,
-                    retry_policy=ev.get("RetryPolicy", {}), dead_letter_arn=ev.get("DeadLetterConfig", {}).get("Arn"),
-                    input=ev.get("Input"), input_path=ev.get("InputPath"),
+                    id=ev.get("Target", {}).get("Id", f"{owner_id}{name}Target"),
+                    arn=owner_arn,
+                    retry_policy=ev.get("RetryPolicy", {}),
+                    dead_letter_arn=ev.get("DeadLetterConfig", {}).get("Arn"),
+                    input=ev.get("Input"),
+                    input_path=ev.get("InputPath"),
                     input_transformer=ev.get("InputTransformer"),
                 )
-                out[rid] = Rule(rid, rule_name, rule_arn(bus, rule_name), bus, ev.get("Pattern"),
-                                ev.get("Schedule"), enabled, (target,), ev.get("Description", ""))
+                out[rid] = Rule(
+                    rid,
+                    rule_name,
+                    rule_arn(bus, rule_name),
+                    bus,
+                    ev.get("Pattern"),
+                    ev.get("Schedule"),
+                    enabled,
+                    (target,),
+                    ev.get("Description", ""),
+                )
         return out
 
     def state_machines(self) -> dict[str, StateMachine]:
@@ -523,8 +604,13 @@ class Template:
                 definition = self.resolve(props["DefinitionString"])
             for key, value in self.resolve(props.get("DefinitionSubstitutions", {})).items():
                 definition = definition.replace("${" + key + "}", str(value))
-            out[rid] = StateMachine(rid, self.physical_name(rid), self.arn(rid), definition,
-                                    str(self.resolve(props.get("Type", "STANDARD"))))
+            out[rid] = StateMachine(
+                rid,
+                self.physical_name(rid),
+                self.arn(rid),
+                definition,
+                str(self.resolve(props.get("Type", "STANDARD"))),
+            )
         return out
 
     def sender_address(self) -> str | None:
@@ -562,8 +648,16 @@ class Template:
                 authorizer = props.get("Auth", {}).get("Authorizer")
                 if authorizer is None:
                     authorizer = self.api_auth(api_id).get("DefaultAuthorizer")
-                routes.append(ApiRoute(rid, str(props["Method"]).upper(), props["Path"],
-                                       None if authorizer in (None, "NONE") else authorizer, api_id, name))
+                routes.append(
+                    ApiRoute(
+                        rid,
+                        str(props["Method"]).upper(),
+                        props["Path"],
+                        None if authorizer in (None, "NONE") else authorizer,
+                        api_id,
+                        name,
+                    )
+                )
         return routes
 
     def gateway_responses(self) -> list[GatewayResponse]:
@@ -571,17 +665,33 @@ class Template:
         out = []
         for rid in self._of_type("AWS::ApiGateway::GatewayResponse"):
             props = self.resolve(self.resource(rid)["Properties"])
-            headers = {k.removeprefix("gatewayresponse.header."): _unquote(v)
-                       for k, v in props.get("ResponseParameters", {}).items()
-                       if k.startswith("gatewayresponse.header.")}
-            out.append(GatewayResponse(props["ResponseType"], _int_or_none(props.get("StatusCode")), headers,
-                                       _first_template(props.get("ResponseTemplates"))))
+            headers = {
+                k.removeprefix("gatewayresponse.header."): _unquote(v)
+                for k, v in props.get("ResponseParameters", {}).items()
+                if k.startswith("gatewayresponse.header.")
+            }
+            out.append(
+                GatewayResponse(
+                    props["ResponseType"],
+                    _int_or_none(props.get("StatusCode")),
+                    headers,
+                    _first_template(props.get("ResponseTemplates")),
+                )
+            )
         for api_id in self.apis():
             own = self.resolve(self.resource(api_id).get("Properties", {}).get("GatewayResponses", {}))
             for response_type, spec in own.items():
-                headers = {k: _unquote(v) for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()}
-                out.append(GatewayResponse(response_type, _int_or_none(spec.get("StatusCode")), headers,
-                                           _first_template(spec.get("ResponseTemplates"))))
+                headers = {
+                    k: _unquote(v) for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()
+                }
+                out.append(
+                    GatewayResponse(
+                        response_type,
+                        _int_or_none(spec.get("StatusCode")),
+                        headers,
+                        _first_template(spec.get("ResponseTemplates")),
+                    )
+                )
         return out
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the local runtime's own tests: DynamoDB Local once per session, a tiny fixture stack per module."""
+"""Fixtures for the local runtime's own tests: DynamoDB Local once per session, a fixture stack per module."""
 
 from __future__ import annotations
 
@@ -34,12 +34,22 @@ def dynamodb_endpoint() -> Iterator[str | None]:
 def fixture_stack(dynamodb_endpoint, tmp_path_factory):
     from amends_local.stack import LocalStack
 
-    with LocalStack(FIXTURES, persist=False, api_port=None, dynamodb_endpoint=dynamodb_endpoint,
-                    state_dir=tmp_path_factory.mktemp("state")) as stack:
+    with LocalStack(
+        FIXTURES,
+        persist=False,
+        api_port=None,
+        dynamodb_endpoint=dynamodb_endpoint,
+        state_dir=tmp_path_factory.mktemp("state"),
+    ) as stack:
         yield stack
 
 
 def aws(stack, service: str):
     endpoint = stack.dynamodb_endpoint if service in ("dynamodb", "dynamodbstreams") else stack.moto_endpoint
-    return boto3.client(service, endpoint_url=endpoint, region_name="eu-west-2", aws_access_key_id="t",
-                        aws_secret_access_key="t")
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="eu-west-2",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )

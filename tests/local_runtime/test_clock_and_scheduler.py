@@ -38,9 +38,19 @@ def test_rate_expressions() -> None:
 
 
 def test_the_scheduled_event_is_eventbridges() -> None:
-    rule = Rule("R", "amends-R", "arn:aws:events:eu-west-2:123456789012:rule/amends-R", "default", None,
-                "rate(5 minutes)", True, ())
+    rule = Rule(
+        "R",
+        "amends-R",
+        "arn:aws:events:eu-west-2:123456789012:rule/amends-R",
+        "default",
+        None,
+        "rate(5 minutes)",
+        True,
+        (),
+    )
     event = scheduled_event(rule, datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
-    assert event["time"] == "2030-01-02T03:04:05Z" and event["resources"] == [rule.arn] and event["detail"] == {}
+    assert (
+        event["time"] == "2030-01-02T03:04:05Z" and event["resources"] == [rule.arn] and event["detail"] == {}
+    )
     assert event["account"] == "123456789012" and event["region"] == "eu-west-2"

@@ -1,4 +1,4 @@
-"""Where DynamoDB Local cannot run, moto's DynamoDB stands in; a persistent stack restarts where it stopped."""
+"""Where DynamoDB Local cannot run moto's DynamoDB stands in; a persistent stack restarts where it stopped."""
 
 from __future__ import annotations
 
@@ -17,20 +17,25 @@ from .test_runtime import eventually, item
 
 
 def test_missing_java_is_reported_with_what_to_install(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(dynamodb_local.shutil, "which", lambda tool: None if tool == "java" else f"/usr/bin/{tool}")
+    monkeypatch.setattr(
+        dynamodb_local.shutil, "which", lambda tool: None if tool == "java" else f"/usr/bin/{tool}"
+    )
     with pytest.raises(DynamoDBLocalUnavailable, match="java not found: install a Java 17"):
         DynamoDBLocal(tmp_path, persist=False).start()
 
 
 def test_without_dynamodb_local_the_stack_runs_on_motos_dynamodb(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(dynamodb_local.shutil, "which", lambda tool: None if tool == "npm" else f"/usr/bin/{tool}")
+    monkeypatch.setattr(
+        dynamodb_local.shutil, "which", lambda tool: None if tool == "npm" else f"/usr/bin/{tool}"
+    )
     with LocalStack(FIXTURES, persist=False, api_port=None, state_dir=tmp_path) as stack:
         notice = capsys.readouterr().err
         assert "DynamoDB Local unavailable (npm not found" in notice and "using moto's DynamoDB" in notice
         assert stack.dynamodb_endpoint == stack.moto_endpoint
         key = f"moto#{uuid.uuid4().hex}"
-        aws(stack, "dynamodb").put_item(TableName="amends-ItemsTable",
-                                        Item={"pk": {"S": key}, "kind": {"S": "record"}})
+        aws(stack, "dynamodb").put_item(
+            TableName="amends-ItemsTable", Item={"pk": {"S": key}, "kind": {"S": "record"}}
+        )
         assert eventually(lambda: item(stack, f"seen#{key}"))["event_name"]["S"] == "INSERT"
 
 
@@ -38,11 +43,15 @@ def test_a_persistent_stack_keeps_tables_clock_and_stream_position_across_restar
     key = f"kept#{uuid.uuid4().hex}"
     with LocalStack(FIXTURES, persist=True, api_port=None, state_dir=tmp_path) as first:
         assert first.provisioned["ItemsTable"] == "created table amends-ItemsTable"
-        aws(first, "dynamodb").put_item(TableName="amends-ItemsTable", Item={"pk": {"S": key}, "kind": {"S": "record"}})
+        aws(first, "dynamodb").put_item(
+            TableName="amends-ItemsTable", Item={"pk": {"S": key}, "kind": {"S": "record"}}
+        )
         eventually(lambda: item(first, f"seen#{key}"))
         first.wait_until_idle(timeout=20)
         first.clock.advance(__import__("datetime").timedelta(hours=2))
-    assert (tmp_path / "dynamodb-data").is_dir() and json.loads((tmp_path / "clock.json").read_text())["offset_seconds"] == 7200
+    assert (tmp_path / "dynamodb-data").is_dir() and json.loads((tmp_path / "clock.json").read_text())[
+        "offset_seconds"
+    ] == 7200
     with LocalStack(FIXTURES, persist=True, api_port=None, state_dir=tmp_path) as second:
         assert second.provisioned["ItemsTable"] == "kept existing table amends-ItemsTable"
         assert second.clock.offset.total_seconds() == 7200

@@ -15,8 +15,13 @@ from .conftest import ROOT, aws
 def real_stack(dynamodb_endpoint, tmp_path_factory):
     from amends_local.stack import LocalStack
 
-    with LocalStack(ROOT, persist=False, api_port=None, dynamodb_endpoint=dynamodb_endpoint,
-                    state_dir=tmp_path_factory.mktemp("real-state")) as stack:
+    with LocalStack(
+        ROOT,
+        persist=False,
+        api_port=None,
+        dynamodb_endpoint=dynamodb_endpoint,
+        state_dir=tmp_path_factory.mktemp("real-state"),
+    ) as stack:
         yield stack
 
 
@@ -36,10 +41,14 @@ def test_tables(real_stack) -> None:
     for table in real_stack.template.tables().values():
         described = ddb.describe_table(TableName=table.name)["Table"]
         assert described["KeySchema"] == table.properties["KeySchema"]
-        assert ({i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])}
-                == {i["IndexName"] for i in table.properties.get("GlobalSecondaryIndexes", [])})
+        assert {i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])} == {
+            i["IndexName"] for i in table.properties.get("GlobalSecondaryIndexes", [])
+        }
         if "StreamSpecification" in table.properties:
-            assert described["StreamSpecification"]["StreamViewType"] == table.properties["StreamSpecification"]["StreamViewType"]
+            assert (
+                described["StreamSpecification"]["StreamViewType"]
+                == table.properties["StreamSpecification"]["StreamViewType"]
+            )
         ttl = ddb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
         assert ttl.get("AttributeName") == table.properties["TimeToLiveSpecification"]["AttributeName"]
 

@@ -26,35 +26,48 @@ def eventually(check, timeout: float = 15, interval: float = 0.1):
 
 
 def item(stack, pk: str) -> dict | None:
-    return aws(stack, "dynamodb").get_item(TableName="amends-ItemsTable", Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
+    return (
+        aws(stack, "dynamodb")
+        .get_item(TableName="amends-ItemsTable", Key={"pk": {"S": pk}}, ConsistentRead=True)
+        .get("Item")
+    )
 
 
 def receive_all(stack, queue_id: str) -> list[dict]:
     sqs = aws(stack, "sqs")
     url = stack.template.queues()[queue_id].url
-    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
-                               VisibilityTimeout=0).get("Messages", [])
+    return sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=0
+    ).get("Messages", [])
 
 
 def put_event(stack, source: str, detail_type: str, detail: dict) -> None:
     bus = stack.template.event_buses()["Bus"].name
-    result = aws(stack, "events").put_events(Entries=[{"Source": source, "DetailType": detail_type,
-                                                       "Detail": json.dumps(detail), "EventBusName": bus}])
+    result = aws(stack, "events").put_events(
+        Entries=[
+            {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail), "EventBusName": bus}
+        ]
+    )
     assert result["FailedEntryCount"] == 0
 
 
 def test_everything_the_template_declares_exists(fixture_stack) -> None:
     report = fixture_stack.provisioned
     assert set(fixture_stack.template.resources) <= set(report)
-    assert report["TickFunctionHourly"].startswith("rule amends-TickFunctionHourly")  # a rule SAM would create
+    assert report["TickFunctionHourly"].startswith(
+        "rule amends-TickFunctionHourly"
+    )  # a rule SAM would create
     table = aws(fixture_stack, "dynamodb").describe_table(TableName="amends-ItemsTable")["Table"]
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["by-kind"]
     attributes = aws(fixture_stack, "sqs").get_queue_attributes(
-        QueueUrl=fixture_stack.template.queues()["EchoQueue"].url, AttributeNames=["All"])["Attributes"]
+        QueueUrl=fixture_stack.template.queues()["EchoQueue"].url, AttributeNames=["All"]
+    )["Attributes"]
     assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 2
     assert attributes["VisibilityTimeout"] == "1"
-    names = {r["Name"] for r in aws(fixture_stack, "events").list_rules(EventBusName="fixture-test-bus")["Rules"]}
+    names = {
+        r["Name"] for r in aws(fixture_stack, "events").list_rules(EventBusName="fixture-test-bus")["Rules"]
+    }
     assert {"amends-AuditRule", "amends-BusFunctionPinged", "amends-OrderMachineOrderPlaced"} <= names
     assert "sender@example.com" in aws(fixture_stack, "ses").list_identities()["Identities"]
 
@@ -72,14 +85,19 @@ def test_sqs_partial_batch_failure_deletes_only_successes_and_redrives_failures(
     sqs = aws(fixture_stack, "sqs")
     url = fixture_stack.template.queues()["EchoQueue"].url
     ok, bad = uuid.uuid4().hex, uuid.uuid4().hex
-    sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "ok", "MessageBody": json.dumps({"id": ok})},
-        {"Id": "bad", "MessageBody": json.dumps({"id": bad, "fail": True})},
-    ])
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "ok", "MessageBody": json.dumps({"id": ok})},
+            {"Id": "bad", "MessageBody": json.dumps({"id": bad, "fail": True})},
+        ],
+    )
     stored = eventually(lambda: item(fixture_stack, f"echo#{ok}"))
     assert stored["function"]["S"] == "amends-EchoFunction" and stored["receive_count"]["S"] == "1"
     # Reported failed twice (visibility timeout 1 s), then moved to the DLQ by SQS's redrive policy.
-    dead = eventually(lambda: [m for m in receive_all(fixture_stack, "EchoDLQ") if bad in m["Body"]], timeout=20)
+    dead = eventually(
+        lambda: [m for m in receive_all(fixture_stack, "EchoDLQ") if bad in m["Body"]], timeout=20
+    )
     assert json.loads(dead[0]["Body"]) == {"id": bad, "fail": True}
     assert item(fixture_stack, f"echo#{bad}") is None
 
@@ -89,17 +107,23 @@ def test_sqs_handler_exception_returns_the_whole_batch(fixture_stack) -> None:
     url = fixture_stack.template.queues()["EchoQueue"].url
     marker = uuid.uuid4().hex
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": marker, "explode": True}))
-    dead = eventually(lambda: [m for m in receive_all(fixture_stack, "EchoDLQ") if marker in m["Body"]], timeout=20)
+    dead = eventually(
+        lambda: [m for m in receive_all(fixture_stack, "EchoDLQ") if marker in m["Body"]], timeout=20
+    )
     assert len(dead) == 1
 
 
-def test_stream_delivers_filtered_records_and_sends_exhausted_ones_to_the_failure_queue(fixture_stack) -> None:
+def test_stream_delivers_filtered_records_and_sends_exhausted_ones_to_the_failure_queue(
+    fixture_stack,
+) -> None:
     ddb = aws(fixture_stack, "dynamodb")
     good, skipped, poison = (f"{name}#{uuid.uuid4().hex}" for name in ("good", "skipped", "poison"))
     ddb.put_item(TableName="amends-ItemsTable", Item={"pk": {"S": good}, "kind": {"S": "record"}})
     ddb.put_item(TableName="amends-ItemsTable", Item={"pk": {"S": skipped}, "kind": {"S": "other"}})
-    ddb.put_item(TableName="amends-ItemsTable", Item={"pk": {"S": poison}, "kind": {"S": "record"},
-                                                      "poison": {"BOOL": True}})
+    ddb.put_item(
+        TableName="amends-ItemsTable",
+        Item={"pk": {"S": poison}, "kind": {"S": "record"}, "poison": {"BOOL": True}},
+    )
     seen = eventually(lambda: item(fixture_stack, f"seen#{good}"))
     assert seen["event_name"]["S"] == "INSERT" and seen["source"]["S"] == "aws:dynamodb"
 
@@ -122,9 +146,12 @@ def test_stream_delivers_filtered_records_and_sends_exhausted_ones_to_the_failur
 
 def test_schedules_fire_by_the_runtime_clock(fixture_stack) -> None:
     def ticks() -> list[dict]:
-        found = aws(fixture_stack, "dynamodb").query(TableName="amends-ItemsTable", IndexName="by-kind",
-                                                     KeyConditionExpression="kind = :k",
-                                                     ExpressionAttributeValues={":k": {"S": "tick"}})["Items"]
+        found = aws(fixture_stack, "dynamodb").query(
+            TableName="amends-ItemsTable",
+            IndexName="by-kind",
+            KeyConditionExpression="kind = :k",
+            ExpressionAttributeValues={":k": {"S": "tick"}},
+        )["Items"]
         return found
 
     before = len(ticks())
@@ -148,8 +175,12 @@ def test_rule_starts_the_state_machine_whose_task_error_is_caught_by_name(fixtur
     put_event(fixture_stack, "fixture.orders", "OrderPlaced", {"order": "bad"})
     put_event(fixture_stack, "fixture.orders", "OrderPlaced", {"order": "good"})
     fixture_stack.wait_until_idle(timeout=30)
-    new = [e for e in sfn.list_executions(stateMachineArn=arn)["executions"] if e["executionArn"] not in before]
-    outputs = sorted(json.loads(sfn.describe_execution(executionArn=e["executionArn"])["output"]).__repr__() for e in new)
+    new = [
+        e for e in sfn.list_executions(stateMachineArn=arn)["executions"] if e["executionArn"] not in before
+    ]
+    outputs = sorted(
+        json.loads(sfn.describe_execution(executionArn=e["executionArn"])["output"]).__repr__() for e in new
+    )
     assert [e["status"] for e in new] == ["SUCCEEDED", "SUCCEEDED"]
     assert any("'rejected': 'ItemRejected'" in o for o in outputs)
     assert any("'accepted': 'good'" in o for o in outputs)
@@ -159,8 +190,9 @@ def test_rule_starts_the_state_machine_whose_task_error_is_caught_by_name(fixtur
 
 
 def test_lambda_invoke_api_reports_the_handler_error_type(fixture_stack) -> None:
-    response = aws(fixture_stack, "lambda").invoke(FunctionName="amends-StepFunction",
-                                                   Payload=json.dumps({"order": "bad"}).encode())
+    response = aws(fixture_stack, "lambda").invoke(
+        FunctionName="amends-StepFunction", Payload=json.dumps({"order": "bad"}).encode()
+    )
     assert response["FunctionError"] == "Unhandled"
     payload = json.loads(response["Payload"].read())
     assert payload["errorType"] == "ItemRejected" and payload["errorMessage"] == "order is bad"
@@ -178,7 +210,11 @@ def test_rule_to_a_failing_function_dead_letters_with_eventbridge_attributes(fix
     assert attributes["RULE_ARN"] == fixture_stack.template.rules()["BusFunctionPinged"].arn
     assert attributes["TARGET_ARN"] == fixture_stack.template.functions()["BusFunction"].arn
     event = json.loads(dead[0]["Body"])
-    assert event["source"] == "fixture.pings" and event["detail"]["n"] == n and event["account"] == "123456789012"
+    assert (
+        event["source"] == "fixture.pings"
+        and event["detail"]["n"] == n
+        and event["account"] == "123456789012"
+    )
 
 
 def test_describe_names_the_endpoints(fixture_stack) -> None:

@@ -30,13 +30,23 @@ def test_refs_and_attributes_resolve_to_local_names(fixture: Template) -> None:
         "QUEUE_URL": "http://127.0.0.1:9999/123456789012/amends-EchoQueue",
         "QUEUE_NAME": "amends-EchoQueue",
     }
-    assert (echo.name, echo.arn) == ("amends-EchoFunction", "arn:aws:lambda:eu-west-2:123456789012:function:amends-EchoFunction")
-    assert (echo.timeout, echo.memory_size, echo.module_file, echo.handler_attribute) == (5, 256, "app.py", "lambda_handler")
+    assert (echo.name, echo.arn) == (
+        "amends-EchoFunction",
+        "arn:aws:lambda:eu-west-2:123456789012:function:amends-EchoFunction",
+    )
+    assert (echo.timeout, echo.memory_size, echo.module_file, echo.handler_attribute) == (
+        5,
+        256,
+        "app.py",
+        "lambda_handler",
+    )
     assert fixture.event_buses()["Bus"].name == "fixture-test-bus"
     assert fixture.resolve({"Fn::Sub": "${AWS::StackName}-${AWS::Region}-${Bus.Arn}-${!Literal}"}) == (
-        "amends-eu-west-2-arn:aws:events:eu-west-2:123456789012:event-bus/fixture-test-bus-${Literal}")
-    assert fixture.resolve({"Fn::Join": ["/", [{"Ref": "Stage"}, {"Fn::GetAtt": ["OrderMachine", "Name"]}]]}) == (
-        "test/amends-OrderMachine")
+        "amends-eu-west-2-arn:aws:events:eu-west-2:123456789012:event-bus/fixture-test-bus-${Literal}"
+    )
+    assert fixture.resolve(
+        {"Fn::Join": ["/", [{"Ref": "Stage"}, {"Fn::GetAtt": ["OrderMachine", "Name"]}]]}
+    ) == ("test/amends-OrderMachine")
     with pytest.raises(TemplateError, match="GetAtt EchoQueue.Nope"):
         fixture.resolve({"Fn::GetAtt": ["EchoQueue", "Nope"]})
 
@@ -55,18 +65,29 @@ def test_conditions_drop_resources_and_parameters_come_from_the_environment(monk
 
 def test_queues_rules_and_state_machines(fixture: Template) -> None:
     echo = fixture.queues()["EchoQueue"]
-    assert echo.redrive_policy == {"deadLetterTargetArn": "arn:aws:sqs:eu-west-2:123456789012:amends-EchoDLQ",
-                                   "maxReceiveCount": 2}
+    assert echo.redrive_policy == {
+        "deadLetterTargetArn": "arn:aws:sqs:eu-west-2:123456789012:amends-EchoDLQ",
+        "maxReceiveCount": 2,
+    }
     assert echo.visibility_timeout == 1
     rules = fixture.rules()
     assert set(rules) == {"AuditRule", "TickFunctionHourly", "BusFunctionPinged", "OrderMachineOrderPlaced"}
-    assert rules["TickFunctionHourly"].schedule == "rate(1 hour)" and rules["TickFunctionHourly"].bus_name == "default"
-    assert rules["TickFunctionHourly"].arn == "arn:aws:events:eu-west-2:123456789012:rule/amends-TickFunctionHourly"
+    assert (
+        rules["TickFunctionHourly"].schedule == "rate(1 hour)"
+        and rules["TickFunctionHourly"].bus_name == "default"
+    )
+    assert (
+        rules["TickFunctionHourly"].arn
+        == "arn:aws:events:eu-west-2:123456789012:rule/amends-TickFunctionHourly"
+    )
     placed = rules["OrderMachineOrderPlaced"]
     assert placed.bus_name == "fixture-test-bus"
     assert placed.event_pattern == {"source": ["fixture.orders"], "detail-type": ["OrderPlaced"]}
     assert placed.targets[0].service == "states"
-    assert rules["BusFunctionPinged"].targets[0].dead_letter_arn == "arn:aws:sqs:eu-west-2:123456789012:amends-RuleDLQ"
+    assert (
+        rules["BusFunctionPinged"].targets[0].dead_letter_arn
+        == "arn:aws:sqs:eu-west-2:123456789012:amends-RuleDLQ"
+    )
     machine = fixture.state_machines()["OrderMachine"]
     task = json.loads(machine.definition)["States"]["Check"]
     assert task["Parameters"]["FunctionName"] == fixture.functions()["StepFunction"].arn
@@ -82,7 +103,12 @@ def test_api_routes_and_gateway_responses(fixture: Template) -> None:
     assert fixture.api_stage() == "test"
     assert fixture.api_auth()["DefaultAuthorizer"] == "Staff"
     assert fixture.gateway_responses() == [
-        GatewayResponse("MISSING_AUTHENTICATION_TOKEN", 404, {"Content-Type": "application/problem+json"}, '{"status":404}'),
+        GatewayResponse(
+            "MISSING_AUTHENTICATION_TOKEN",
+            404,
+            {"Content-Type": "application/problem+json"},
+            '{"status":404}',
+        ),
         GatewayResponse("THROTTLED", 429, {"Retry-After": "1"}, None),
     ]
 
