@@ -2,17 +2,19 @@
 
 moto delivers a matched event only to SQS, log group, archive, bus and API-destination targets. Provisioning
 points Lambda and Step Functions targets at a local bridge queue instead (see ``provision.bridge_for``); this
-poller takes events from each bridge queue and delivers them as EventBridge would: StartExecution with the
-event
-as input for a state machine, an invocation for a function; Input/InputPath applied. A failed delivery is
-retried per the target's RetryPolicy (MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default
-86400) with short back-off; when retries run out the event goes to the target's DeadLetterConfig queue with
-EventBridge's message attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE), or, without one, is logged
-as dropped.
+poller takes events from each bridge queue and delivers them as EventBridge would, Input/InputPath applied:
 
-Approximated: a function target is invoked synchronously and its error counts as a failed delivery (in AWS the
-invocation is asynchronous, Lambda retries a function error twice on its own, and the rule's dead-letter queue
-only receives events EventBridge could not hand over); back-off is seconds, not EventBridge's minutes.
+* a state machine: StartExecution with the event as input;
+* a function: an asynchronous invocation (``async_invoke``). Once Lambda has accepted the event, EventBridge's
+  part is done: a function *error* is Lambda's to retry and dead-letter (EventInvokeConfig, DeadLetterQueue),
+  never the rule's.
+
+A failed delivery (the state machine or function does not exist, StartExecution fails) is retried per the
+target's RetryPolicy (MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default 86400) with short
+back-off; when retries run out the event goes to the target's DeadLetterConfig queue with EventBridge's
+message attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE), or, without one, is logged as dropped.
+
+Approximated: back-off is fractions of a second, not EventBridge's minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 import uuid
 from typing import Any
 
+from amends_local.async_invoke import invoke_async
 from amends_local.aws import client
 from amends_local.lambdas import FunctionRegistry
 from amends_local.provision import Bridge, bridge_for
@@ -85,6 +88,10 @@ def target_input(target: RuleTarget, event: dict[str, Any]) -> Any:
     return event
 
 
+class ResourceNotFoundException(Exception):
+    """The target does not exist (EventBridge's error code for it)."""
+
+
 class EventBridgeBridge(Worker):
     def __init__(self, bridge: Bridge, *, registry: FunctionRegistry, moto_endpoint: str) -> None:
         super().__init__(f"rule:{bridge.rule.name}->{bridge.target.id}")
@@ -138,7 +145,13 @@ class EventBridgeBridge(Worker):
             )
             log.info("%s: started %s", self.name, execution["executionArn"])
         elif target.service == "lambda":
-            self.registry.invoke(self.registry.logical_id_for(target.arn), payload)
+            try:
+                logical_id = self.registry.logical_id_for(target.arn)
+            except KeyError:
+                raise ResourceNotFoundException(f"Function not found: {target.arn}") from None
+            invoke_async(
+                self.registry, logical_id, payload, moto_endpoint=self.moto_endpoint, stopping=self._stop
+            )
         else:
             raise NotImplementedError(f"bridged target service {target.service}")
 

@@ -86,6 +86,10 @@ class Function:
     timeout: int
     memory_size: int
     events: dict[str, FunctionEvent]
+    event_invoke_config: dict[str, Any] = field(
+        default_factory=dict
+    )  # asynchronous invocations: retries, destinations
+    dead_letter_queue: dict[str, Any] | None = None  # SAM DeadLetterQueue: {Type: SQS, TargetArn}
 
     @property
     def module_file(self) -> str:
@@ -463,6 +467,10 @@ class Template:
                 timeout=int(self.resolve(props.get("Timeout", 3))),
                 memory_size=int(self.resolve(props.get("MemorySize", 128))),
                 events=events,
+                event_invoke_config=self.resolve(props.get("EventInvokeConfig", {})),
+                dead_letter_queue=self.resolve(props["DeadLetterQueue"])
+                if "DeadLetterQueue" in props
+                else None,
             )
         return out
 

@@ -200,21 +200,42 @@ def test_lambda_invoke_api_reports_the_handler_error_type(fixture_stack) -> None
         aws(fixture_stack, "lambda").invoke(FunctionName="amends-NoSuchFunction", Payload=b"{}")
 
 
-def test_rule_to_a_failing_function_dead_letters_with_eventbridge_attributes(fixture_stack) -> None:
+def test_a_function_error_is_lambdas_to_retry_and_send_to_its_failure_destination(fixture_stack) -> None:
     n = uuid.uuid4().hex
     put_event(fixture_stack, "fixture.pings", "Ping", {"fail": True, "n": n})
-    dead = eventually(lambda: [m for m in receive_all(fixture_stack, "RuleDLQ") if n in m["Body"]])
-    attributes = {k: v["StringValue"] for k, v in dead[0]["MessageAttributes"].items()}
-    assert attributes["ERROR_CODE"] == "PingFailed"
-    assert attributes["ERROR_MESSAGE"] == f"ping {n} failed"
-    assert attributes["RULE_ARN"] == fixture_stack.template.rules()["BusFunctionPinged"].arn
-    assert attributes["TARGET_ARN"] == fixture_stack.template.functions()["BusFunction"].arn
-    event = json.loads(dead[0]["Body"])
+    failed = eventually(lambda: [m for m in receive_all(fixture_stack, "AsyncDLQ") if n in m["Body"]])
+    record = json.loads(failed[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2  # MaximumRetryAttempts: 1
+    assert record["requestContext"]["functionArn"].startswith(
+        fixture_stack.template.functions()["BusFunction"].arn
+    )
+    assert record["responsePayload"]["errorType"] == "PingFailed"
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    event = record["requestPayload"]
     assert (
         event["source"] == "fixture.pings"
         and event["detail"]["n"] == n
         and event["account"] == "123456789012"
     )
+    fixture_stack.wait_until_idle(timeout=20)
+    assert not [
+        m for m in receive_all(fixture_stack, "RuleDLQ") if n in m["Body"]
+    ]  # EventBridge delivered it
+
+
+def test_an_undeliverable_event_goes_to_the_rule_dead_letter_queue_with_eventbridge_attributes(
+    fixture_stack,
+) -> None:
+    n = uuid.uuid4().hex
+    put_event(fixture_stack, "fixture.ghosts", "Boo", {"n": n})
+    dead = eventually(lambda: [m for m in receive_all(fixture_stack, "RuleDLQ") if n in m["Body"]])
+    attributes = {k: v["StringValue"] for k, v in dead[0]["MessageAttributes"].items()}
+    assert attributes["ERROR_CODE"] == "ResourceNotFoundException"
+    assert "amends-Ghost" in attributes["ERROR_MESSAGE"]
+    assert attributes["RULE_ARN"] == fixture_stack.template.rules()["GhostRule"].arn
+    assert attributes["TARGET_ARN"].endswith(":function:amends-Ghost")
+    assert json.loads(dead[0]["Body"])["detail"] == {"n": n}
 
 
 def test_describe_names_the_endpoints(fixture_stack) -> None:

@@ -71,7 +71,13 @@ def test_queues_rules_and_state_machines(fixture: Template) -> None:
     }
     assert echo.visibility_timeout == 1
     rules = fixture.rules()
-    assert set(rules) == {"AuditRule", "TickFunctionHourly", "BusFunctionPinged", "OrderMachineOrderPlaced"}
+    assert set(rules) == {
+        "AuditRule",
+        "GhostRule",
+        "TickFunctionHourly",
+        "BusFunctionPinged",
+        "OrderMachineOrderPlaced",
+    }
     assert (
         rules["TickFunctionHourly"].schedule == "rate(1 hour)"
         and rules["TickFunctionHourly"].bus_name == "default"
@@ -84,6 +90,7 @@ def test_queues_rules_and_state_machines(fixture: Template) -> None:
     assert placed.bus_name == "fixture-test-bus"
     assert placed.event_pattern == {"source": ["fixture.orders"], "detail-type": ["OrderPlaced"]}
     assert placed.targets[0].service == "states"
+    assert fixture.functions()["BusFunction"].event_invoke_config["MaximumRetryAttempts"] == 1
     assert (
         rules["BusFunctionPinged"].targets[0].dead_letter_arn
         == "arn:aws:sqs:eu-west-2:123456789012:amends-RuleDLQ"
