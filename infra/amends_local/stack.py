@@ -203,7 +203,7 @@ class LocalStack:
             self.scheduler.stop()
             self.scheduler = None
         for worker in self.workers:
-            worker._stop.set()  # all at once, then wait for each
+            worker.signal_stop()  # all at once, then wait for each
         for worker in self.workers:
             worker.stop()
         self.workers = []
@@ -237,9 +237,7 @@ class LocalStack:
         clean_rounds = 0
         while clean_rounds < 2:
             snapshot = {w: w.generation for w in self.workers}
-            while any(
-                w.generation < snapshot[w] + 2 for w in self.workers if w._thread and w._thread.is_alive()
-            ):
+            while any(w.generation < snapshot[w] + 2 for w in self.workers if w.alive):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"pollers still busy: {self._busy(snapshot)}")
                 time.sleep(0.02)

@@ -31,6 +31,14 @@ class Worker:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
+    def signal_stop(self) -> None:
+        """Ask the thread to stop after its current poll (``stop`` also waits for it)."""
+        self._stop.set()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
