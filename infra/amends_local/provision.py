@@ -101,6 +101,8 @@ class Provisioner:
         existing = set(_all_tables(self.dynamodb))
         for rid, table in self.t.tables().items():
             p = table.properties
+            if not 3 <= len(table.name) <= 255:
+                raise ValueError(f"{rid}: DynamoDB table names have 3 to 255 characters, not {table.name!r}")
             if table.name in existing:
                 self.report[rid] = f"kept existing table {table.name}"
                 continue
