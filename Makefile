@@ -50,4 +50,4 @@ deploy: build ## sam deploy --guided (needs the SAM CLI and AWS credentials)
 	sam deploy --guided
 
 clean: ## forget local data (DynamoDB Local tables, clock, local keys)
-	rm -rf .local/dynamodb-data .local/clock.json .local/local-idp
+	rm -rf .local/dynamodb-data .local/clock.json .local/stream-checkpoints.json .local/local-idp

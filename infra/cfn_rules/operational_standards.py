@@ -96,9 +96,18 @@ class AsyncTriggersHaveFailureDestinations(CloudFormationLintRule):
                 if event.get("Type") in {"DynamoDB", "Kinesis"} and not props.get("DestinationConfig", {}).get("OnFailure"):
                     matches.append(RuleMatch(path, f"{name}.{event_name} reads a stream and needs "
                                                    f"DestinationConfig.OnFailure"))
-                if event.get("Type") in {"EventBridgeRule", "CloudWatchEvent", "Schedule"} and not props.get(
-                        "DeadLetterConfig"):
-                    matches.append(RuleMatch(path, f"{name}.{event_name} needs a DeadLetterConfig"))
+                if event.get("Type") in {"EventBridgeRule", "CloudWatchEvent", "Schedule"}:
+                    if not props.get("DeadLetterConfig"):
+                        matches.append(RuleMatch(path, f"{name}.{event_name} needs a DeadLetterConfig"))
+                    # The rule's DLQ gets only events it could not hand over; a function that fails after being
+                    # invoked asynchronously is retried by Lambda and then dropped unless it names a destination.
+                    invoke_config = resource.get("Properties", {}).get("EventInvokeConfig", {})
+                    if resource.get("Type") == "AWS::Serverless::Function" and not (
+                            invoke_config.get("DestinationConfig", {}).get("OnFailure")
+                            or resource.get("Properties", {}).get("DeadLetterQueue")):
+                        matches.append(RuleMatch(["Resources", name, "Properties"],
+                                                 f"{name} is invoked asynchronously by {event_name} and needs "
+                                                 f"EventInvokeConfig.DestinationConfig.OnFailure"))
         for name, mapping in _resources(cfn, "AWS::Lambda::EventSourceMapping").items():
             props = mapping.get("Properties", {})
             source = _ref(props.get("EventSourceArn"))

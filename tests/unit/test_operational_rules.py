@@ -37,3 +37,10 @@ def test_a_stream_without_failure_destination_is_caught() -> None:
         "            DestinationConfig:\n              OnFailure:\n                Type: SQS\n"
         "                Destination: !GetAtt OutboxPublisherDLQ.Arn\n", "", 1)
     assert "E9003" in rule_ids(text)
+
+
+def test_an_async_function_without_failure_destination_is_caught() -> None:
+    text = (ROOT / "template.yaml").read_text().replace(
+        "      EventInvokeConfig:\n        MaximumRetryAttempts: 2\n        DestinationConfig:\n          OnFailure:\n"
+        "            Type: SQS\n            Destination: !GetAtt ScheduledDLQ.Arn\n", "", 1)
+    assert "E9003" in rule_ids(text)

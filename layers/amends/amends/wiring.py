@@ -7,6 +7,9 @@ environment (AWS_ENDPOINT_URL_*), so the same code runs against AWS and against 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
+
+import boto3
 
 from amends.adapters.dynamodb import DynamoCaseRepository
 from amends.adapters.eventbridge import EventBridgePublisher
@@ -14,14 +17,19 @@ from amends.adapters.ses import SesMailer
 from amends.settings import get_settings
 
 
+def _client(service: str) -> Any:
+    """A client from its own session: boto3's default session is not safe to share between threads."""
+    return boto3.session.Session().client(service)
+
+
 @cache
 def case_repository() -> DynamoCaseRepository:
-    return DynamoCaseRepository(get_settings().table_name)
+    return DynamoCaseRepository(get_settings().table_name, _client("dynamodb"))
 
 
 @cache
 def event_publisher() -> EventBridgePublisher:
-    return EventBridgePublisher(get_settings().event_bus_name)
+    return EventBridgePublisher(get_settings().event_bus_name, _client("events"))
 
 
 @cache
@@ -29,7 +37,7 @@ def mailer() -> SesMailer:
     sender = get_settings().sender_address
     if not sender:
         raise RuntimeError("SENDER_ADDRESS is not set: the template sets it for the notifications function")
-    return SesMailer(sender)
+    return SesMailer(sender, _client("ses"))
 
 
 def reset() -> None:
