@@ -22,7 +22,7 @@ setup: $(if $(filter .local/uv/bin/uv,$(UV)),.local/uv/bin/uv) ## install the lo
 	@$(UV) sync --frozen --quiet
 
 run: setup ## run the whole stack locally on http://127.0.0.1:$AMENDS_PORT (Ctrl-C stops it)
-	@$(UV) run --frozen python -m amends_local run
+	@.venv/bin/python -m amends_local run  # not through `uv run`: it turns a clean Ctrl-C into exit 130
 
 test: setup ## lint the template, check generated documents, run every test
 	@$(UV) run --frozen cfn-lint template.yaml

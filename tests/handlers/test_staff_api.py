@@ -74,6 +74,8 @@ def test_roles_are_enforced(staff, reference) -> None:
     handler_takes_it = staff(api("api_staff_assign_owner.json", reference=reference, groups="handler",
                                  sub="3b9f2d1e-8c7a-4f6e-a5d4-c3b2a1f0e9d8"))
     assert handler_takes_it["statusCode"] == 200
+    auditor_assigns = staff(api("api_staff_assign_owner.json", reference=reference, groups="auditor"))
+    assert auditor_assigns["statusCode"] == 403 and "read-only" in body_of(auditor_assigns)["detail"]
     auditor_notes = staff(api("api_staff_add_note.json", reference=reference, groups="auditor"))
     assert auditor_notes["statusCode"] == 403
     nobody = staff(api("api_staff_list_cases.json", groups="customers"))

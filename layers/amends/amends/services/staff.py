@@ -26,6 +26,9 @@ def assign_owner(
 ) -> Case:
     """Supervisors, managers and admins assign anyone; a handler may only take a case for themselves."""
     roles = set(actor.roles)
+    if not roles & WRITERS:
+        raise Forbidden("Auditors have read-only access; assigning a case needs the supervisor, manager or admin "
+                        "role (or the handler role, to take a case for yourself).")
     if not roles & ASSIGNERS and not (Role.HANDLER in roles and owner == actor.id):
         raise Forbidden(
             "Only a supervisor, manager or admin can assign a case to someone else; "
