@@ -11,6 +11,10 @@ import json
 from functools import cache
 from typing import Any
 
+from amends import wiring
+from amends.domain.events import DomainEvent
+from amends.services import notifications
+from amends.settings import get_settings
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,11 +24,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from amends import wiring
-from amends.domain.events import DomainEvent
-from amends.services import notifications
-from amends.settings import get_settings
 
 logger = Logger()
 tracer = Tracer()

@@ -5,20 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from amends import wiring
 from amends.api import problems
 from amends.api.openapi import COMPLAINANT, SECURITY_SCHEMES
+from amends.api.params import NO_STORE, Reference
 from amends.api.schemas import (
     ComplainantCaseView,
     ComplaintRequest,
@@ -32,6 +22,16 @@ from amends.domain.model import Channel, Submission
 from amends.services import complainant, intake
 from amends.services.process import process_information
 from amends.settings import get_clock, get_settings
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 tracer = Tracer()
@@ -39,10 +39,8 @@ app = APIGatewayRestResolver(enable_validation=True, response_validation_error_h
 problems.install(app)
 app.configure_openapi(title="Amends complainant API", security_schemes=SECURITY_SCHEMES)
 
-Reference = Annotated[str, Path(min_length=3, max_length=40, description="The complaint reference, e.g. CMP-2026-7K3F9Q")]
 AccessToken = Annotated[str | None, Header(alias="X-Access-Token", max_length=200,
                                            description="The secret access token given when the complaint was filed.")]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 @app.post(

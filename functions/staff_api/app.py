@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from amends import wiring
 from amends.api import problems
 from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF
+from amends.api.params import NO_STORE, Reference
 from amends.api.schemas import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.domain.lifecycle import Status
 from amends.domain.model import Actor, Priority, TimelineEntry
 from amends.services import intake, staff
 from amends.services.ports import CaseQuery
 from amends.settings import get_clock, get_settings
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 tracer = Tracer()
@@ -27,9 +27,7 @@ app = APIGatewayRestResolver(enable_validation=True, response_validation_error_h
 problems.install(app)
 app.configure_openapi(title="Amends staff API", security_schemes=SECURITY_SCHEMES)
 
-Reference = Annotated[str, Path(min_length=3, max_length=40, description="The complaint reference, e.g. CMP-2026-7K3F9Q")]
 SECURED = [{STAFF: []}]
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _actor() -> Actor:

@@ -19,9 +19,8 @@ CATALOGUE = ROOT / "infra" / "catalogue" / "events"
 
 def openapi_document() -> dict[str, Any]:
     """Merge the resolvers of every API function into one document (Powertools' OpenAPI merge)."""
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
     from amends.api.openapi import SECURITY_SCHEMES
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
     resolver = APIGatewayRestResolver(enable_validation=True)
     resolver.configure_openapi_merge(

@@ -12,7 +12,6 @@ from typing import Any
 
 import jwt
 import pytest
-
 from amends_local.auth import KEY_DIR, KEY_FILE, LocalIdentityProvider
 from amends_local.gateway import Gateway
 from amends_local.template import Template

@@ -8,8 +8,8 @@ from datetime import timedelta
 import jwt
 import pytest
 import requests
-
 from amends_local.auth import CLIENT_ID, ISSUER, LocalIdentityProvider, java_date
+
 from tests.gateway.conftest import START
 
 

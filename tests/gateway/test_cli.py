@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from amends_local import __main__ as cli
 from amends_local.auth import LocalIdentityProvider
 

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 import requests
-
 from amends_local.gateway import MAX_PAYLOAD_BYTES, GatewayResponses
+
 from tests.gateway.conftest import Route
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}

@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-
 from amends_local.gateway import Gateway
 
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import jwt
 import pytest
 import requests
-
 from amends_local.gateway import parse_duration
+
 from tests.gateway.conftest import START
 
 

@@ -8,14 +8,13 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
 from amends import wiring
 from amends.adapters.dynamodb import _to_item, outbox_item
 from amends.domain.errors import ActionNotAllowed, ConcurrentUpdate
 from amends.domain.lifecycle import Action
 from amends.domain.model import Actor, Channel, Person, Submission, open_case
 from amends.domain.reference import new_reference
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from ..conftest import sent_emails
 from .events import load

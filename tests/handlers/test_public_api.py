@@ -7,7 +7,6 @@ import re
 import uuid
 
 import pytest
-
 from amends import wiring
 from amends.domain.lifecycle import Action
 from amends.domain.model import Actor

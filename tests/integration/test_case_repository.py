@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from amends.adapters.dynamodb import DynamoCaseRepository
 from amends.domain.errors import CaseNotFound, ConcurrentUpdate, InvalidCursor
 from amends.domain.lifecycle import Action, Status

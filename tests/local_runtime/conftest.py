@@ -7,7 +7,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-
 from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]

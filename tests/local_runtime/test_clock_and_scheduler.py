@@ -6,7 +6,6 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from amends_local.clock import ENV_VAR, RuntimeClock
 from amends_local.scheduler import rate_period, scheduled_event
 from amends_local.template import Rule

@@ -7,7 +7,6 @@ import time
 import uuid
 
 import pytest
-
 from amends_local import dynamodb_local
 from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 from amends_local.stack import LocalStack

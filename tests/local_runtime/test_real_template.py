@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from amends_local.provision import PROVIDED_ELSEWHERE, bridges
 
 from .conftest import ROOT, aws

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from amends_local.lambdas import EnvironmentConflict, environment_for
 from amends_local.template import ApiRoute, GatewayResponse, Template, TemplateError
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from amends.domain.model import Actor, Channel, Person, Submission, open_case
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

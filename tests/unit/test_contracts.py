@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import jsonschema
-from cfnlint.decode import decode
-
 from amends.domain.events import CATALOGUE, event_schema
 from amends_local import docs
+from cfnlint.decode import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from amends.domain.errors import ActionNotAllowed, ReasonRequired
 from amends.domain.lifecycle import OPEN_STATUSES, TRANSITIONS, Action, Status, allowed_actions, target_of
 from amends.domain.model import Actor, Case, EntryKind, Priority, open_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .conftest import T0, make_submission
 

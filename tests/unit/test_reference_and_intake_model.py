@@ -3,13 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from pydantic import ValidationError
-
 from amends.api.auth import parse_groups
 from amends.domain.model import Person, Representative
 from amends.domain.reference import ALPHABET, is_well_formed, new_reference, normalise
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from .conftest import make_submission
 
