@@ -32,8 +32,7 @@ def acknowledgement_text(case: Case, settings: Settings) -> tuple[str, str]:
         f"the access token you were given, to see the progress of your complaint at any time.\n\n"
         f"We will send you our final response by {due:%d %B %Y}. If we cannot, we will write before then to "
         f"explain why and to tell you about your right to refer your complaint to the ombudsman.\n\n"
-        f"Making a complaint is free of charge.\n\n"
-        f"You can reply to this email to add information to your complaint.\n"
+        f"Making a complaint is free of charge.\n"
     )
     return subject, body
 

@@ -15,11 +15,8 @@ def process_information(settings: Settings) -> dict[str, Any]:
         for name, field in Submission.model_fields.items()
     }
     return {
-        "how_to_complain": [
-            "Online or in our app: POST /complaints",
-            "By email to our complaints address",
-            "By phone, letter or in person: we record it for you",
-        ],
+        # Only the channels that are live; email intake joins this list when it lands.
+        "how_to_complain": ["Online or in our app (POST /complaints)"],
         "what_to_provide": fields,
         "time_frames": {
             "acknowledgement": "Promptly, normally within one working day, with your reference.",
@@ -27,7 +24,7 @@ def process_information(settings: Settings) -> dict[str, Any]:
                               f"tell you why before then, and about your right to go to the ombudsman.",
         },
         "how_to_get_status": "GET /complaints/{reference} with the access token you were given, in the "
-                             "X-Access-Token header; or reply to any email we send you.",
+                             "X-Access-Token header.",
         "recourse": [
             "Ask for an internal review by someone not involved in the first decision.",
             settings.external_recourse,
