@@ -33,16 +33,11 @@ _idempotency_config = IdempotencyConfig(event_key_jmespath="event_id", expires_a
 
 def notify(event: dict[str, Any]) -> dict[str, Any]:
     domain_event = DomainEvent.model_validate(event)
-    if domain_event.type == "CaseStatusChanged" and domain_event.data.get("action") == "acknowledge":
-        outcome = notifications.send_acknowledgement(
-            domain_event.case_reference, repo=wiring.case_repository(), mailer=wiring.mailer(),
-            settings=get_settings(),
-        )
-        logger.info("acknowledgement", extra={"reference": domain_event.case_reference, "sent": outcome.sent,
-                                              "detail": outcome.detail})
-        return {"sent": outcome.sent, "detail": outcome.detail}
-    logger.info("no notification for this event", extra={"type": domain_event.type})
-    return {"sent": False, "detail": "no notification for this event type"}
+    outcome = notifications.notify(domain_event, repo=wiring.case_repository(), mailer=wiring.mailer(),
+                                   settings=get_settings())
+    logger.info("notification", extra={"reference": domain_event.case_reference, "type": domain_event.type,
+                                       "sent": outcome.sent, "detail": outcome.detail})
+    return {"sent": outcome.sent, "detail": outcome.detail}
 
 
 @cache

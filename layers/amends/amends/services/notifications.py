@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from amends.domain.events import DomainEvent
 from amends.domain.model import Case, ContactChannel
 from amends.domain.reference import normalise
 from amends.services.intake import response_due_by
@@ -48,3 +49,10 @@ def send_acknowledgement(reference: str, *, repo: CaseRepository, mailer: Mailer
     subject, body = acknowledgement_text(case, settings)
     message_id = mailer.send(to=contact.email, subject=subject, body=body, reply_to=settings.sender_address)
     return Outcome(True, f"sent as {message_id}")
+
+
+def notify(event: DomainEvent, *, repo: CaseRepository, mailer: Mailer, settings: Settings) -> Outcome:
+    """Which events the complainant hears about, and how. Only the acknowledgement so far."""
+    if event.type == "CaseStatusChanged" and event.data.get("action") == "acknowledge":
+        return send_acknowledgement(event.case_reference, repo=repo, mailer=mailer, settings=settings)
+    return Outcome(False, f"no notification for {event.type}")
