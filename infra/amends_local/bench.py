@@ -21,8 +21,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
-
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 FLOOR = "import boto3, aws_lambda_powertools; from aws_lambda_powertools import Logger, Tracer"
@@ -46,17 +44,12 @@ def _median_ms(code: str, path: Path | None = None) -> float:
     return statistics.median(_import_seconds(code, path) for _ in range(RUNS)) * 1000
 
 
-def functions() -> dict[str, Path]:
-    template, errors = decode(str(ROOT / "template.yaml"))
-    if errors:
-        raise SystemExit(f"template.yaml does not parse: {errors}")
-    found = {}
-    for name, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::Serverless::Function":
-            props = resource["Properties"]
-            module = props["Handler"].rsplit(".", 1)[0]
-            found[name] = (ROOT / props["CodeUri"], module)
-    return found
+def functions() -> dict[str, tuple[Path, str]]:
+    """Each function's code directory and handler module, as template.yaml declares them."""
+    from amends_local.template import Template
+
+    return {fn.logical_id: (ROOT / fn.code_uri, fn.handler.rsplit(".", 1)[0])
+            for fn in Template(ROOT / "template.yaml").functions().values()}
 
 
 def cold_starts() -> None:

@@ -179,11 +179,7 @@ class Provisioner:
     def event_buses(self) -> None:
         events = self._moto("events")
         for rid, bus in self.t.event_buses().items():
-            try:
-                events.create_event_bus(Name=bus.name)
-            except ClientError as error:
-                if error_code(error) != "ResourceAlreadyExistsException":
-                    raise
+            _create(events.create_event_bus, "ResourceAlreadyExistsException", Name=bus.name)
             self.report[rid] = f"event bus {bus.name}"
 
     def archives(self) -> None:
@@ -198,11 +194,7 @@ class Provisioner:
                 args["EventPattern"] = json.dumps(archive.event_pattern)
             if archive.retention_days is not None:
                 args["RetentionDays"] = int(archive.retention_days)
-            try:
-                events.create_archive(**args)
-            except ClientError as error:
-                if error_code(error) != "ResourceAlreadyExistsException":
-                    raise
+            _create(events.create_archive, "ResourceAlreadyExistsException", **args)
             self.report[rid] = f"archive {archive.name}"
 
     def rules(self) -> None:
@@ -261,13 +253,8 @@ class Provisioner:
                 }
             ],
         }
-        try:
-            self._moto("iam").create_role(
-                RoleName=FAKE_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust)
-            )
-        except ClientError as error:
-            if error_code(error) != "EntityAlreadyExists":
-                raise
+        _create(self._moto("iam").create_role, "EntityAlreadyExists",
+                RoleName=FAKE_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
 
     def functions(self) -> None:
         """Function records in moto, so Step Functions tasks and rules resolve them; code runs in-process."""
@@ -275,20 +262,10 @@ class Provisioner:
         lam = self._moto("lambda")
         code = _dummy_zip()
         for rid, fn in self.t.functions().items():
-            try:
-                lam.create_function(
-                    FunctionName=fn.name,
-                    Runtime="python3.11",
-                    Role=FAKE_ROLE,
-                    Handler=fn.handler,
-                    Code={"ZipFile": code},
-                    Timeout=fn.timeout,
-                    MemorySize=fn.memory_size,
-                    Environment={"Variables": fn.environment},
-                )
-            except ClientError as error:
-                if error_code(error) != "ResourceConflictException":
-                    raise
+            _create(lam.create_function, "ResourceConflictException",
+                    FunctionName=fn.name, Runtime="python3.11", Role=FAKE_ROLE, Handler=fn.handler,
+                    Code={"ZipFile": code}, Timeout=fn.timeout, MemorySize=fn.memory_size,
+                    Environment={"Variables": fn.environment})
             self.report[rid] = f"function {fn.name} (runs in-process from {fn.code_uri})"
 
     def state_machines(self) -> None:
@@ -311,11 +288,7 @@ class Provisioner:
             if res["Type"] != "AWS::Logs::LogGroup":
                 continue
             name = self.t.physical_name(rid)
-            try:
-                logs.create_log_group(logGroupName=name)
-            except ClientError as error:
-                if error_code(error) != "ResourceAlreadyExistsException":
-                    raise
+            _create(logs.create_log_group, "ResourceAlreadyExistsException", logGroupName=name)
             days = self.t.resolve(res.get("Properties", {}).get("RetentionInDays"))
             if days:
                 logs.put_retention_policy(logGroupName=name, retentionInDays=int(days))
@@ -371,6 +344,15 @@ class Provisioner:
         if sender:
             self._moto("ses").verify_email_identity(EmailAddress=sender)
             log.debug("SES identity %s verified", sender)
+
+
+def _create(call: Any, already_exists: str, **args: Any) -> None:
+    """Create a resource, or keep it when a persistent run made it before (the AWS error code says so)."""
+    try:
+        call(**args)
+    except ClientError as error:
+        if error_code(error) != already_exists:
+            raise
 
 
 def _all_tables(dynamodb: Any) -> list[str]:

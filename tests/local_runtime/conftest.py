@@ -29,17 +29,16 @@ def dynamodb_endpoint() -> Iterator[str | None]:
         engine.stop()
 
 
-@pytest.fixture(scope="module")
-def fixture_stack(dynamodb_endpoint, tmp_path_factory):
+def running_stack(root, dynamodb_endpoint, state_dir):
+    """A stack of ``root``'s template on the session's DynamoDB Local, without a gateway."""
     from amends_local.stack import LocalStack
 
-    with LocalStack(
-        FIXTURES,
-        persist=False,
-        api_port=None,
-        dynamodb_endpoint=dynamodb_endpoint,
-        state_dir=tmp_path_factory.mktemp("state"),
-    ) as stack:
+    return LocalStack(root, persist=False, api_port=None, dynamodb_endpoint=dynamodb_endpoint, state_dir=state_dir)
+
+
+@pytest.fixture(scope="module")
+def fixture_stack(dynamodb_endpoint, tmp_path_factory):
+    with running_stack(FIXTURES, dynamodb_endpoint, tmp_path_factory.mktemp("state")) as stack:
         yield stack
 
 

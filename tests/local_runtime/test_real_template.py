@@ -7,20 +7,12 @@ import json
 import pytest
 from amends_local.provision import PROVIDED_ELSEWHERE, bridges
 
-from .conftest import ROOT, aws
+from .conftest import ROOT, aws, running_stack
 
 
 @pytest.fixture(scope="module")
 def real_stack(dynamodb_endpoint, tmp_path_factory):
-    from amends_local.stack import LocalStack
-
-    with LocalStack(
-        ROOT,
-        persist=False,
-        api_port=None,
-        dynamodb_endpoint=dynamodb_endpoint,
-        state_dir=tmp_path_factory.mktemp("real-state"),
-    ) as stack:
+    with running_stack(ROOT, dynamodb_endpoint, tmp_path_factory.mktemp("real-state")) as stack:
         yield stack
 
 

@@ -8,15 +8,13 @@ from pathlib import Path
 import jsonschema
 from amends.domain.events import CATALOGUE, event_schema
 from amends_local import docs
-from cfnlint.decode import decode
+from amends_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _template() -> dict:
-    template, errors = decode(str(ROOT / "template.yaml"))
-    assert not errors, errors
-    return template
+def _routes() -> list:
+    return Template(ROOT / "template.yaml").api_routes()
 
 
 def test_committed_openapi_and_event_catalogue_are_up_to_date() -> None:
@@ -24,24 +22,16 @@ def test_committed_openapi_and_event_catalogue_are_up_to_date() -> None:
 
 
 def test_every_route_in_the_template_is_documented_and_nothing_else() -> None:
-    routes = set()
-    for resource in _template()["Resources"].values():
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event["Type"] == "Api":
-                routes.add((event["Properties"]["Method"].lower(), event["Properties"]["Path"]))
+    routes = {(route.method.lower(), route.path) for route in _routes()}
     spec = json.loads((ROOT / "infra" / "openapi.json").read_text())
     documented = {(method, path) for path, ops in spec["paths"].items() for method in ops}
     assert documented == routes
 
 
 def test_public_routes_are_exactly_the_complainant_ones() -> None:
-    public = set()
-    for resource in _template()["Resources"].values():
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("Authorizer") == "NONE":
-                public.add(event["Properties"]["Path"])
-    assert all(not p.startswith("/staff") for p in public)
-    assert "/complaints" in public
+    public = {route.path for route in _routes() if route.authorizer is None}
+    assert public == {"/complaints", "/complaints/{reference}", "/complaints/{reference}/messages", "/process"}
+    assert all(route.authorizer == "StaffCognito" for route in _routes() if route.path.startswith("/staff"))
 
 
 def test_sample_bus_events_match_their_schemas() -> None:
@@ -63,3 +53,18 @@ def test_a_schema_rejects_an_event_of_another_type() -> None:
 def test_every_catalogued_event_has_a_committed_schema() -> None:
     files = {p.name for p in (ROOT / "infra" / "catalogue" / "events").glob("*.schema.json")}
     assert files == {f"{name}.schema.json" for name in CATALOGUE}
+
+
+def test_the_state_machine_asks_only_for_steps_and_errors_the_code_has() -> None:
+    import amends.domain.errors as errors
+    from amends.services.lifecycle import STEPS
+
+    definition = json.loads((ROOT / "infra" / "statemachines" / "case_lifecycle.asl.json").read_text())
+    tasks = [s for s in definition["States"].values() if s["Type"] == "Task"]
+    assert tasks
+    for task in tasks:
+        assert task["Parameters"]["Payload"]["step"] in STEPS
+        for handler in task.get("Retry", []) + task.get("Catch", []):
+            for name in handler["ErrorEquals"]:
+                # Error names reach the state machine as exception class names; a typo would never match.
+                assert name.startswith(("States.", "Lambda.")) or isinstance(getattr(errors, name, None), type), name

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from amends.domain.clock import FixedClock
 from amends.domain.errors import CaseNotFound, ConcurrentUpdate, Forbidden
 from amends.domain.events import DomainEvent

@@ -17,8 +17,6 @@ from amends.domain.errors import ActionNotAllowed, ReasonRequired
 from amends.domain.events import DomainEvent
 from amends.domain.lifecycle import TRANSITIONS, Action, Status, target_of
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
 
 class Channel(StrEnum):
     WEB = "web"
