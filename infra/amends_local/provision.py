@@ -263,7 +263,7 @@ class Provisioner:
         code = _dummy_zip()
         for rid, fn in self.t.functions().items():
             _create(lam.create_function, "ResourceConflictException",
-                    FunctionName=fn.name, Runtime="python3.11", Role=FAKE_ROLE, Handler=fn.handler,
+                    FunctionName=fn.name, Runtime=fn.runtime, Role=FAKE_ROLE, Handler=fn.handler,
                     Code={"ZipFile": code}, Timeout=fn.timeout, MemorySize=fn.memory_size,
                     Environment={"Variables": fn.environment})
             self.report[rid] = f"function {fn.name} (runs in-process from {fn.code_uri})"

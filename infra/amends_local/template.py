@@ -86,6 +86,7 @@ class Function:
     timeout: int
     memory_size: int
     events: dict[str, FunctionEvent]
+    runtime: str = "python3.13"
     event_invoke_config: dict[str, Any] = field(
         default_factory=dict
     )  # asynchronous invocations: retries, destinations
@@ -467,6 +468,7 @@ class Template:
                 timeout=int(self.resolve(props.get("Timeout", 3))),
                 memory_size=int(self.resolve(props.get("MemorySize", 128))),
                 events=events,
+                runtime=str(self.resolve(props.get("Runtime", "python3.13"))),
                 event_invoke_config=self.resolve(props.get("EventInvokeConfig", {})),
                 dead_letter_queue=self.resolve(props["DeadLetterQueue"])
                 if "DeadLetterQueue" in props
