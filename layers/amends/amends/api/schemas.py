@@ -10,16 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from amends.domain.lifecycle import STATUS_DESCRIPTIONS, Status
 from amends.domain.model import (
     Case,
+    CaseListing,
     Channel,
     CleanText,
     EntryKind,
+    LongText,
     Priority,
     Submission,
     TimelineEntry,
 )
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Body = LongText
 
 
 # -- complainants -------------------------------------------------------------------------------------------------
@@ -134,12 +136,9 @@ class CaseSummary(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, case: Case) -> CaseSummary:
-        return cls(
-            reference=case.reference, status=case.status, priority=case.priority, owner=case.owner,
-            channel=case.channel, product_or_service=case.submission.product_or_service,
-            received_at=case.received_at, updated_at=case.updated_at, version=case.version,
-        )
+    def of(cls, case: Case | CaseListing) -> CaseSummary:
+        listing = case.listing() if isinstance(case, Case) else case
+        return cls.model_validate(listing.model_dump())
 
 
 class CaseList(BaseModel):
