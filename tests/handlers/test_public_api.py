@@ -87,7 +87,7 @@ def test_a_reused_key_with_another_body_is_refused(invoke) -> None:
         ('{"complainant": {"name": "A"', 400, "malformed-json", "could not be read as JSON"),
         ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d"},
          422, "invalid-request", "remedy_sought"),
-        ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d" * 20001,
+        ({"complainant": {"name": "A", "email": "a@example.com"}, "product_or_service": "x", "description": "d" * 100_001,
           "remedy_sought": "unknown"}, 422, "invalid-request", "description"),
         ({"complainant": {"name": "A", "email": "not-an-email"}, "product_or_service": "x", "description": "d",
           "remedy_sought": "unknown"}, 422, "invalid-request", "complainant.email"),

@@ -49,7 +49,7 @@ def test_a_new_case_is_written_with_its_timeline_and_outbox_in_one_go(repo) -> N
     assert record.case == change.case
     assert record.timeline == [change.entry]
     kinds = sorted(i["kind"]["S"] for i in items_of(repo, change.case.reference))
-    assert kinds == ["case", "outbox", "timeline"]
+    assert kinds == ["case", "outbox", "text", "text", "timeline"]  # description and remedy sought: one part each
     outbox = next(i for i in items_of(repo, change.case.reference) if i["kind"]["S"] == "outbox")
     assert outbox["due_pk"]["S"] == "OUTBOX" and "expires_at" in outbox
 

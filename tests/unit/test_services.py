@@ -52,7 +52,7 @@ class MemoryRepository:
         return CaseRecord(self.get(reference), list(self.timelines[reference]))
 
     def list_cases(self, query: CaseQuery) -> CasePage:
-        return CasePage(list(self.cases.values()), None)
+        return CasePage([c.listing() for c in self.cases.values()], None)
 
 
 class MemoryMailer:

@@ -2,11 +2,16 @@
 
 Single-table layout (all items of one case share ``pk = CASE#<reference>``):
 
-| item       | sk                          | what                                                        |
-|------------|-----------------------------|-------------------------------------------------------------|
-| case       | ``CASE``                    | the current version of the case (``version`` for locking)  |
-| timeline   | ``TL#<seq:08d>``            | one append-only entry per change; never updated             |
-| outbox     | ``OUTBOX#<seq:08d>#<id>``   | an event to publish; ``due_pk=OUTBOX`` until published      |
+| item       | sk                                  | what                                                     |
+|------------|-------------------------------------|----------------------------------------------------------|
+| case       | ``CASE``                            | the current version of the case (``version`` for locking) |
+| timeline   | ``TL#<seq:08d>``                    | one append-only entry per change; never updated          |
+| outbox     | ``OUTBOX#<seq:08d>#<id>``           | an event to publish; ``due_pk=OUTBOX`` until published   |
+| text part  | ``<owner sk>#TEXT#<field>#<n:03d>`` | part of a long text of the case or of an entry (below)   |
+
+The long free texts (a case's description and remedy sought, an entry's body) live in text parts, not in their
+owner item: see :mod:`amends.adapters.long_texts`. The case's texts are written with its first version and
+left in place by later changes, so a change to a case with a 400 KB description writes a small item.
 
 Indexes: ``by-status`` (queue by status, then priority, then age), ``by-owner``, ``by-received`` (all cases),
 ``by-due`` (things due at a time: pending outbox events; case deadlines later).
@@ -24,13 +29,16 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from amends.adapters import long_texts
 from amends.domain.errors import CaseNotFound, ConcurrentUpdate, InvalidCursor
 from amends.domain.events import DomainEvent
-from amends.domain.model import Case, Change, Priority, TimelineEntry
+from amends.domain.model import Case, CaseListing, Change, Priority, TimelineEntry
 from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTaken
 
 PRIORITY_RANK = {Priority.URGENT: "1", Priority.HIGH: "2", Priority.NORMAL: "3", Priority.LOW: "4"}
 OUTBOX_RETENTION = timedelta(days=7)
+CASE_TEXTS = {"description": ("submission", "description"), "remedy_sought": ("submission", "remedy_sought")}
+ENTRY_TEXTS = {"body": ("body",)}
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -61,9 +69,12 @@ def case_pk(reference: str) -> str:
     return f"CASE#{reference}"
 
 
-def case_item(case: Case) -> dict[str, Any]:
+def case_items(case: Case) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The case item (without its long texts) and the text parts holding them."""
     rank = PRIORITY_RANK[case.priority]
     received = case.received_at.isoformat()
+    doc = case.model_dump(mode="json")
+    texts = long_texts.take(doc, CASE_TEXTS)
     item: dict[str, Any] = {
         "pk": case_pk(case.reference),
         "sk": "CASE",
@@ -73,17 +84,32 @@ def case_item(case: Case) -> dict[str, Any]:
         "status_sk": f"{rank}#{received}#{case.reference}",
         "received_pk": "CASES",
         "received_sk": f"{received}#{case.reference}",
-        "case": case.model_dump(mode="json"),
+        "case": doc,
+        **long_texts.manifest(texts),
     }
     if case.owner:
         item["owner_pk"] = f"OWNER#{case.owner}"
         item["owner_sk"] = f"{case.status.value}#{rank}#{received}#{case.reference}"
-    return item
+    return item, long_texts.part_items(item["pk"], item["sk"], texts)
 
 
-def timeline_item(reference: str, entry: TimelineEntry) -> dict[str, Any]:
-    return {"pk": case_pk(reference), "sk": f"TL#{entry.seq:08d}", "kind": "timeline",
-            "entry": entry.model_dump(mode="json")}
+def timeline_items(reference: str, entry: TimelineEntry) -> list[dict[str, Any]]:
+    """The timeline entry's item (without its body) first, then the text parts holding the body."""
+    doc = entry.model_dump(mode="json")
+    texts = long_texts.take(doc, ENTRY_TEXTS)
+    item = {"pk": case_pk(reference), "sk": f"TL#{entry.seq:08d}", "kind": "timeline", "entry": doc}
+    if texts:
+        item.update(long_texts.manifest(texts))
+    return [item, *long_texts.part_items(item["pk"], item["sk"], texts)]
+
+
+def _case_from(item: dict[str, Any], parts: list[dict[str, Any]]) -> Case:
+    return Case.model_validate(long_texts.put_back(item["case"], CASE_TEXTS, long_texts.assemble(item, parts)))
+
+
+def _entry_from(item: dict[str, Any], parts: list[dict[str, Any]]) -> TimelineEntry:
+    return TimelineEntry.model_validate(
+        long_texts.put_back(item["entry"], ENTRY_TEXTS, long_texts.assemble(item, parts)))
 
 
 def outbox_item(event: DomainEvent) -> dict[str, Any]:
@@ -111,62 +137,89 @@ class DynamoCaseRepository:
     # -- writes --------------------------------------------------------------------------------------------------
 
     def record(self, change: Change) -> None:
-        case_put: dict[str, Any] = {"TableName": self.table, "Item": _to_item(case_item(change.case))}
+        """One transaction: the case item, the entry with its body parts, the outbox events, and the case's text
+        parts when the case is new.
+
+        Later changes leave the case's text parts in place, on condition that they are still the texts this
+        version holds (``texts_sha256``). When they are not (a case stored before texts moved out of the case
+        item, or a change to the texts themselves) the change is written again with the texts.
+        """
+        opening = change.expected_version is None
+        try:
+            self._transact(change, with_case_texts=opening)
+            return
+        except ClientError as error:
+            if not _first_cancellation_is_condition(error):
+                raise
+            if opening:
+                raise ReferenceTaken(change.case.reference) from error
+            if not self._stored_texts_differ(change):
+                raise ConcurrentUpdate(change.case.reference) from error
+        try:
+            self._transact(change, with_case_texts=True)
+        except ClientError as error:
+            if _first_cancellation_is_condition(error):
+                raise ConcurrentUpdate(change.case.reference) from error
+            raise
+
+    def _transact(self, change: Change, *, with_case_texts: bool) -> None:
+        case, case_parts = case_items(change.case)
+        case_put: dict[str, Any] = {"TableName": self.table, "Item": _to_item(case)}
         if change.expected_version is None:
             case_put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
+            values = {":expected": change.expected_version}
             case_put["ConditionExpression"] = "version = :expected"
-            case_put["ExpressionAttributeValues"] = {":expected": {"N": str(change.expected_version)}}
+            if not with_case_texts:
+                case_put["ConditionExpression"] += " AND texts_sha256 = :texts"
+                values[":texts"] = case["texts_sha256"]
+            case_put["ExpressionAttributeValues"] = _to_item(values)
+        entry, *entry_parts = timeline_items(change.case.reference, change.entry)
         items = [{"Put": case_put}, {"Put": {
-            "TableName": self.table, "Item": _to_item(timeline_item(change.case.reference, change.entry)),
-            "ConditionExpression": "attribute_not_exists(pk)",
+            "TableName": self.table, "Item": _to_item(entry), "ConditionExpression": "attribute_not_exists(pk)",
         }}]
+        parts = (case_parts if with_case_texts else []) + entry_parts
+        items += [{"Put": {"TableName": self.table, "Item": _to_item(p)}} for p in parts]
         items += [{"Put": {"TableName": self.table, "Item": _to_item(outbox_item(e))}} for e in change.events]
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if _first_cancellation_is_condition(error):
-                if change.expected_version is None:
-                    raise ReferenceTaken(change.case.reference) from error
-                raise ConcurrentUpdate(change.case.reference) from error
-            raise
+        self.client.transact_write_items(TransactItems=items)
+
+    def _stored_texts_differ(self, change: Change) -> bool:
+        """After a refused write: is the stored case at the expected version, with other texts than ours?"""
+        stored = self.client.get_item(
+            TableName=self.table, Key=_to_item({"pk": case_pk(change.case.reference), "sk": "CASE"}),
+            ProjectionExpression="version, texts_sha256", ConsistentRead=True,
+        ).get("Item")
+        stored = _from_item(stored) if stored else {}
+        if stored.get("version") != change.expected_version:
+            return False
+        return stored.get("texts_sha256") != case_items(change.case)[0]["texts_sha256"]
 
     # -- reads ---------------------------------------------------------------------------------------------------
 
     def get(self, reference: str) -> Case:
-        response = self.client.get_item(
-            TableName=self.table, Key=_to_item({"pk": case_pk(reference), "sk": "CASE"}), ConsistentRead=True
-        )
-        if "Item" not in response:
-            raise CaseNotFound(reference)
-        return Case.model_validate(_from_item(response["Item"])["case"])
+        """The case item and its text parts (their sort keys begin with ``CASE``): one consistent query."""
+        return _assemble(reference, self._query_partition(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :case)",
+            ExpressionAttributeValues=_to_item({":pk": case_pk(reference), ":case": "CASE"}),
+        )).case
 
     def get_with_timeline(self, reference: str) -> CaseRecord:
-        """One strongly consistent query for the case and its timeline (outbox items are skipped)."""
-        case: Case | None = None
-        timeline: list[TimelineEntry] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "FilterExpression": "kind IN (:case, :timeline)",
-            "ExpressionAttributeValues": _to_item({":pk": case_pk(reference), ":case": "case", ":timeline": "timeline"}),
-            "ConsistentRead": True,
-        }
+        """One strongly consistent query for the case, its timeline and their texts (outbox items are skipped)."""
+        return _assemble(reference, self._query_partition(
+            KeyConditionExpression="pk = :pk", FilterExpression="kind IN (:case, :timeline, :text)",
+            ExpressionAttributeValues=_to_item({":pk": case_pk(reference), ":case": "case", ":timeline": "timeline",
+                                                ":text": "text"}),
+        ))
+
+    def _query_partition(self, **query: Any) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True, **query}
+        items: list[dict[str, Any]] = []
         while True:
             response = self.client.query(**kwargs)
-            for raw in response["Items"]:
-                item = _from_item(raw)
-                if item["kind"] == "case":
-                    case = Case.model_validate(item["case"])
-                else:
-                    timeline.append(TimelineEntry.model_validate(item["entry"]))
+            items += [_from_item(raw) for raw in response["Items"]]
             if "LastEvaluatedKey" not in response:
-                break
+                return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        if case is None:
-            raise CaseNotFound(reference)
-        timeline.sort(key=lambda e: e.seq)
-        return CaseRecord(case, timeline)
 
     def list_cases(self, query: CaseQuery) -> CasePage:
         """Pick the index that narrows most; filter the rest. Pages may be short when a filter applies."""
@@ -216,7 +269,7 @@ class DynamoCaseRepository:
             if query.cursor and error.response["Error"]["Code"] == "ValidationException":
                 raise InvalidCursor() from error
             raise
-        items = [Case.model_validate(_from_item(raw)["case"]) for raw in response["Items"]]
+        items = [_listing_from(_from_item(raw)) for raw in response["Items"]]
         last = response.get("LastEvaluatedKey")
         return CasePage(items, _encode_cursor(last, index) if last else None)
 
@@ -250,6 +303,31 @@ class DynamoCaseRepository:
                 # Already expired and removed by TTL: nothing left to mark.
                 if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
+
+
+def _assemble(reference: str, items: list[dict[str, Any]]) -> CaseRecord:
+    """The case and its timeline from the partition's items, each with its texts put back from their parts."""
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if item["kind"] == "text":
+            parts.setdefault(long_texts.owner_of(item["sk"]), []).append(item)
+    case: Case | None = None
+    timeline: list[TimelineEntry] = []
+    for item in items:
+        if item["kind"] == "case":
+            case = _case_from(item, parts.get(item["sk"], []))
+        elif item["kind"] == "timeline":
+            timeline.append(_entry_from(item, parts.get(item["sk"], [])))
+    if case is None:
+        raise CaseNotFound(reference)
+    timeline.sort(key=lambda e: e.seq)
+    return CaseRecord(case, timeline)
+
+
+def _listing_from(item: dict[str, Any]) -> CaseListing:
+    """A queue's view of a case item, read from an index: the long texts are not there, and not needed."""
+    doc = item["case"]
+    return CaseListing.model_validate({**doc, "product_or_service": doc["submission"]["product_or_service"]})
 
 
 def _first_cancellation_is_condition(error: ClientError) -> bool:

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from amends.domain.lifecycle import STATUS_DESCRIPTIONS, Status
 from amends.domain.model import (
+    AttachmentMeta,
     Case,
+    CaseListing,
     Channel,
     CleanText,
+    ContactChannel,
     EntryKind,
+    LongText,
     Priority,
     Submission,
     TimelineEntry,
 )
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Body = LongText
 
 
 # -- complainants -------------------------------------------------------------------------------------------------
@@ -51,12 +55,23 @@ class ComplainantTimelineItem(BaseModel):
 
 
 class ComplainantCaseView(BaseModel):
+    """The complaint as its complainant sees it: its status, what they told us, and the history they may see."""
+
+    # Never internal notes, owners or staff-only entries; no contact details either (the token is all it takes).
     reference: str
     status: Status
     status_description: str
     received_at: datetime
     received_at_local: datetime
     product_or_service: str
+    description: str = Field(description="The complaint as submitted, in full.")
+    remedy_sought: str
+    problem_date: date | None
+    account_reference: str | None
+    attachments: list[AttachmentMeta] = Field(description="What was attached, as described when filing.")
+    preferred_contact_channel: ContactChannel
+    preferred_language: str
+    safety_concern: bool
     response_due_by: datetime
     timeline: list[ComplainantTimelineItem]
 
@@ -105,18 +120,27 @@ _COMPLAINANT_WORDS = {
 
 
 def complainant_view(case: Case, timeline: list[TimelineEntry], response_due_by: datetime) -> ComplainantCaseView:
+    """Only entries marked ``complainant_visible`` are shown, even when given the whole timeline."""
     items = []
     for e in timeline:
+        if not e.complainant_visible:
+            continue
         status = e.after.get("status")
         items.append(ComplainantTimelineItem(
             at=e.at, what=_COMPLAINANT_WORDS.get(e.action, e.action.replace("_", " ").capitalize()),
             status=Status(status) if status else None,
             message=e.body if e.kind is EntryKind.MESSAGE else None,
         ))
+    submitted = case.submission
     return ComplainantCaseView(
         reference=case.reference, status=case.status, status_description=STATUS_DESCRIPTIONS[case.status],
         received_at=case.received_at, received_at_local=case.received_at_local,
-        product_or_service=case.submission.product_or_service, response_due_by=response_due_by, timeline=items,
+        product_or_service=submitted.product_or_service, description=submitted.description,
+        remedy_sought=submitted.remedy_sought, problem_date=submitted.problem_date,
+        account_reference=submitted.account_reference, attachments=list(submitted.attachments),
+        preferred_contact_channel=submitted.preferred_contact_channel,
+        preferred_language=submitted.preferred_language, safety_concern=submitted.safety_concern,
+        response_due_by=response_due_by, timeline=items,
     )
 
 
@@ -134,12 +158,9 @@ class CaseSummary(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, case: Case) -> CaseSummary:
-        return cls(
-            reference=case.reference, status=case.status, priority=case.priority, owner=case.owner,
-            channel=case.channel, product_or_service=case.submission.product_or_service,
-            received_at=case.received_at, updated_at=case.updated_at, version=case.version,
-        )
+    def of(cls, case: Case | CaseListing) -> CaseSummary:
+        listing = case.listing() if isinstance(case, Case) else case
+        return cls.model_validate(listing.model_dump())
 
 
 class CaseList(BaseModel):

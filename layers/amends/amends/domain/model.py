@@ -49,6 +49,13 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# Free texts people write at length (a description, the remedy sought, a message, a note), in characters.
+# Nobody is turned away for writing too much: 100,000 characters is ten times the longest narrative in the CFPB
+# sample. How many bytes that makes (up to 4 per character) is the storage adapter's concern, not the model's.
+LONG_TEXT_MAX_CHARS = 100_000
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT_MAX_CHARS)]
+
+
 class Person(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -123,8 +130,8 @@ class Submission(CleanText):
     product_or_service: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     account_reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
     problem_date: date | None = Field(None, description="When the problem happened, if known.")
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-    remedy_sought: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)] = Field(
+    description: LongText
+    remedy_sought: LongText = Field(
         description="What the complainant wants done. Required; send 'unknown' if they do not know yet."
     )
     attachments: list[AttachmentMeta] = Field(default_factory=list, max_length=20)
@@ -204,6 +211,10 @@ class Case(BaseModel):
     updated_at: datetime
     closure_reason: str | None = None
 
+    def listing(self) -> CaseListing:
+        return CaseListing.model_validate(
+            {**self.model_dump(exclude={"submission"}), "product_or_service": self.submission.product_or_service})
+
     # -- changes -------------------------------------------------------------------------------------------------
 
     def apply(self, action: Action, actor: Actor, at: datetime, reason: str | None = None) -> Change:
@@ -278,6 +289,22 @@ class Case(BaseModel):
             detail["owner"] = new.owner
         event = DomainEvent.new(event_type, new.reference, new.version, actor, at, detail)
         return Change(case=new, entry=entry, events=(event,), expected_version=self.version)
+
+
+class CaseListing(BaseModel):
+    """A case as a queue lists it: what tells cases apart, without the submission's free texts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reference: str
+    version: int
+    status: Status
+    priority: Priority
+    owner: str | None = None
+    channel: Channel
+    product_or_service: str
+    received_at: datetime
+    updated_at: datetime
 
 
 def _plain(value: Any) -> Any:

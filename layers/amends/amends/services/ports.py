@@ -9,7 +9,7 @@ from typing import Protocol
 
 from amends.domain.events import DomainEvent
 from amends.domain.lifecycle import Status
-from amends.domain.model import Case, Change, Priority, TimelineEntry
+from amends.domain.model import Case, CaseListing, Change, Priority, TimelineEntry
 
 
 class ReferenceTaken(Exception):
@@ -27,7 +27,7 @@ class CaseQuery:
 
 @dataclass(frozen=True)
 class CasePage:
-    items: list[Case]
+    items: list[CaseListing]
     next_cursor: str | None
 
 

@@ -1,0 +1,37 @@
+"""The complainant's status view through the public API handler: what they submitted, none of the staff's work."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from amends import wiring
+from amends.domain.model import Actor
+
+from .events import api, body_of, load
+
+SUPERVISOR = Actor(kind="staff", id="sup-leak-check", roles=("supervisor",))
+
+
+def test_the_complainant_sees_what_they_submitted_and_no_note_or_owner(stack) -> None:
+    def invoke(event: dict) -> dict:
+        return stack.functions.invoke("PublicApiFunction", event)
+
+    submitted = json.loads(load("api_file_complaint.json")["body"])
+    filed = body_of(invoke(api("api_file_complaint.json", headers={"Idempotency-Key": str(uuid.uuid4())})))
+    ref = filed["reference"]
+    repo = wiring.case_repository()
+    repo.record(repo.get(ref).assign("owner-secret-42", SUPERVISOR, repo.get(ref).updated_at, "reason-secret-42"))
+    repo.record(repo.get(ref).add_note("note-secret-42: staff only", SUPERVISOR, repo.get(ref).updated_at))
+
+    response = invoke(api("api_complaint_status.json", reference=ref, headers={"X-Access-Token": filed["access_token"]}))
+    assert response["statusCode"] == 200
+    view = body_of(response)
+    for field in ("description", "remedy_sought", "product_or_service", "account_reference", "problem_date",
+                  "attachments", "preferred_contact_channel", "preferred_language"):
+        assert view[field] == submitted[field], field
+    for secret in ("owner-secret-42", "reason-secret-42", "note-secret-42", SUPERVISOR.id, '"owner"'):
+        assert secret not in response["body"]
+    assert [t["what"] for t in view["timeline"]][0] == "Complaint received"
+    assert not {"Add note", "Assign"} & {t["what"] for t in view["timeline"]}
+    assert "Large print" not in response["body"] and "ada@example.com" not in response["body"]
