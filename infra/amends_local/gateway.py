@@ -7,8 +7,8 @@ handlers see the events they will see on AWS and clients see the answers they wi
   path, or a known path with another method, is API Gateway's MISSING_AUTHENTICATION_TOKEN;
 * routes with an authorizer need a valid ID token of the (local) staff user pool, checked like the Cognito user
   pool authorizer does, and the handler gets the claims as strings in ``requestContext.authorizer.claims``;
-* the answers API Gateway gives itself (401, 404, 413, 502...) are rendered from the template's
-  ``AWS::ApiGateway::GatewayResponse`` resources, as deployed;
+* the answers API Gateway gives itself (401, 404, 413, 502...) are rendered from the Api's ``GatewayResponses``,
+  as deployed (:mod:`amends_local.gateway_responses`);
 * a handler's result must be a valid proxy response, or the client gets 502 as on AWS (the log says why).
 
 Local-only extras, not part of the API and not in template.yaml: ``GET /openapi.json``, ``GET /docs`` (Swagger UI,
@@ -18,6 +18,7 @@ served offline), ``GET|POST /_local/clock``, ``POST /_local/token`` and ``GET /l
 from __future__ import annotations
 
 import base64
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -37,6 +38,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from amends_local.auth import ROLES, LocalIdentityProvider, TokenRejected, check_role, claims_for_api_gateway
+from amends_local.gateway_responses import GatewayResponses, error_type
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +52,6 @@ SWAGGER_PACKAGE = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
 SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript; charset=utf-8",
                   "swagger-ui.min.css": "text/css; charset=utf-8"}
 
-# API Gateway's own status for the response types this gateway produces, used when the template sets none.
-DEFAULT_STATUS = {
-    "MISSING_AUTHENTICATION_TOKEN": 403,
-    "UNAUTHORIZED": 401,
-    "ACCESS_DENIED": 403,
-    "REQUEST_TOO_LARGE": 413,
-    "THROTTLED": 429,
-    "DEFAULT_5XX": 502,  # a failed Lambda integration: "Internal server error"
-}
 PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 
 
@@ -72,13 +65,6 @@ class Route(Protocol):
     method: str
     path: str
     authorizer: str | None
-
-
-class ResponseSpec(Protocol):
-    response_type: str
-    status_code: int | None
-    headers: dict[str, str]
-    template: str | None
 
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -178,45 +164,6 @@ def _fit(resource: str, segments: list[str]) -> tuple[tuple[int, ...], dict[str,
         else:
             return None
     return (tuple(rank), params) if len(parts) == len(segments) else None
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Gateway responses
-# ------------------------------------------------------------------------------------------------------------
-_CONTEXT_VARIABLE = re.compile(r"\$context\.(error\.messageString|error\.message|error\.responseType|requestId)\b")
-
-
-class GatewayResponses:
-    """API Gateway's own answers, rendered from the template's GatewayResponse definitions.
-
-    A type the template does not define falls back to DEFAULT_4XX or DEFAULT_5XX (headers, template, and status
-    code if that one sets it), then to API Gateway's built-in ``{"message": "..."}``. The result is not repaired:
-    a template that renders invalid JSON is sent as rendered, as API Gateway would, and logged.
-    """
-
-    def __init__(self, specs: Iterable[ResponseSpec]) -> None:
-        self._specs = {spec.response_type: spec for spec in specs}
-
-    def render(self, response_type: str, message: str, request_id: str, status: int | None = None) -> Reply:
-        default_status = status or DEFAULT_STATUS.get(response_type, 400)
-        fallback = self._specs.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
-        spec = self._specs.get(response_type) or fallback
-        if spec is None:
-            return Reply(default_status, [("Content-Type", "application/json")],
-                         json.dumps({"message": message}).encode())
-        status_code = spec.status_code or (fallback.status_code if fallback else None) or default_status
-        values = {"error.messageString": json.dumps(message), "error.message": message,
-                  "error.responseType": response_type, "requestId": request_id}
-        text = _CONTEXT_VARIABLE.sub(lambda m: values[m.group(1)], spec.template or "")
-        if (spec.headers.get("Content-Type") or "application/json").split(";")[0].endswith("json"):
-            try:
-                json.loads(text)
-            except ValueError:
-                logger.warning("Gateway response %s (from %s) renders invalid JSON: %s",
-                               response_type, spec.response_type, text)
-        headers = dict(spec.headers)
-        headers.setdefault("Content-Type", "application/json")
-        return Reply(status_code, list(headers.items()), text.encode())
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -439,6 +386,9 @@ class Gateway:
         routes = list(template.api_routes())
         self._router = Router(routes)
         self._responses = GatewayResponses(template.gateway_responses())
+        for rid in getattr(template, "detached_gateway_responses", list)():
+            logger.warning("%s (AWS::ApiGateway::GatewayResponse) is not served: a SAM deployment does not carry "
+                           "it reliably. Declare it in the Api's GatewayResponses instead.", rid)
         self._stage = api_stage(template)
         self._binary_media_types = binary_media_types(template.raw)
         self._identity_headers = identity_headers(template.raw)
@@ -504,14 +454,15 @@ class Gateway:
             return local(request)
         matched = self._router.match(request.method, request.path)
         if matched is None:
-            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id)
+            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id,
+                                          request)
         route, path_parameters = matched
         claims = None
         if route.authorizer is not None:
             try:
                 claims = claims_for_api_gateway(self._authorize(route, request))
             except TokenRejected as rejected:
-                return self._gateway_response("UNAUTHORIZED", str(rejected), request_id)
+                return self._gateway_response("UNAUTHORIZED", str(rejected), request_id, request)
         event = build_event(request, route, path_parameters, stage=self._stage, request_id=request_id,
                             now=self._clock.now(), claims=claims, binary_media_types=self._binary_media_types)
         try:
@@ -519,25 +470,38 @@ class Gateway:
         except Exception:  # the function failed: API Gateway answers 502 and the traceback goes to the log
             logger.exception("%s %s: %s raised (request %s)", request.method, request.path, route.function_id,
                              request_id)
-            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, status=502)
+            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, request, status=502)
         try:
             reply = proxy_reply(result, request, self._binary_media_types)
         except MalformedProxyResponse as malformed:
             logger.error("%s %s: malformed Lambda proxy response from %s: %s (request %s)", request.method,
                          request.path, route.function_id, malformed, request_id)
-            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, status=502)
+            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, request, status=502)
         reply.headers.append(("x-amzn-RequestId", request_id))
         return reply
 
-    def too_large(self) -> Reply:
-        reply = self._gateway_response("REQUEST_TOO_LARGE", "Request Too Long", str(uuid.uuid4()))
+    def too_large(self, request: Request) -> Reply:
+        """API Gateway's 413 for a request over its payload limit (``request`` carries no body)."""
+        reply = self._gateway_response("REQUEST_TOO_LARGE", "Request Too Long", str(uuid.uuid4()), request)
         reply.close = True
         return reply
 
-    def _gateway_response(self, response_type: str, message: str, request_id: str, status: int | None = None) -> Reply:
-        reply = self._responses.render(response_type, message, request_id, status)
-        reply.headers += [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", _error_type(response_type))]
+    def refused(self, status: int, message: str, request: Request | None = None) -> Reply:
+        """The answer to a request the HTTP layer could not read: DEFAULT_4XX (DEFAULT_5XX) with that status.
+
+        On AWS such requests never reach the API (the edge refuses them); locally they still get problem+json.
+        The connection is closed afterwards: what follows on it cannot be trusted.
+        """
+        fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+        reply = self._gateway_response(fallback, message, str(uuid.uuid4()), request, status=status)
+        reply.close = True
         return reply
+
+    def _gateway_response(self, response_type: str, message: str, request_id: str, request: Request | None,
+                          status: int | None = None) -> Reply:
+        rendered = self._responses.render(response_type, message, request_id, status=status, request=request)
+        headers = rendered.headers + [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", error_type(response_type))]
+        return Reply(rendered.status, headers, rendered.body)
 
     def _authorize(self, route: Route, request: Request) -> dict[str, Any]:
         """The token's claims, as the Cognito user pool authorizer checks it (``Bearer`` prefix optional)."""
@@ -613,13 +577,6 @@ def _json_body(request: Request) -> dict[str, Any] | Reply:
     except ValueError:
         return problem(400, "Not JSON", "Send a JSON object with Content-Type: application/json.")
     return body if isinstance(body, dict) else problem(400, "Not a JSON object", "Send a JSON object.")
-
-
-def _error_type(response_type: str) -> str:
-    """The ``x-amzn-ErrorType`` header API Gateway sends with its own answers."""
-    return {"UNAUTHORIZED": "UnauthorizedException", "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
-            "ACCESS_DENIED": "AccessDeniedException", "REQUEST_TOO_LARGE": "RequestTooLargeException",
-            }.get(response_type, "InternalServerErrorException")
 
 
 DOCS_HTML = """<!DOCTYPE html>
@@ -706,18 +663,17 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         gateway = self.server.gateway
         target = urlsplit(self.path)
+        request = Request(method=self.command, path=target.path or "/", query=target.query,
+                          headers=list(self.headers.items()), body=b"", source_ip=self.client_address[0],
+                          server_port=self.server.server_address[1])
         try:
             body = self._read_body()
         except _TooLarge:
-            reply = gateway.too_large()
+            reply = gateway.too_large(request)
         except _BadRequest as bad:
-            reply = problem(400, "Bad request", str(bad))
-            reply.close = True
+            reply = gateway.refused(400, str(bad), request)
         else:
-            request = Request(method=self.command, path=target.path or "/", query=target.query,
-                              headers=list(self.headers.items()), body=body, source_ip=self.client_address[0],
-                              server_port=self.server.server_address[1])
-            reply = gateway.handle(request)
+            reply = gateway.handle(dataclasses.replace(request, body=body))
         self._write(reply)
         logger.info("%s %s → %d (%d ms)", self.command, self.path, reply.status,
                     (time.monotonic() - started) * 1000)
