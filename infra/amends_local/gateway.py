@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
@@ -52,6 +53,7 @@ SWAGGER_PACKAGE = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
 SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript; charset=utf-8",
                   "swagger-ui.min.css": "text/css; charset=utf-8"}
 
+ANY_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # what a REST API's ANY method covers
 PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 
 
@@ -139,7 +141,7 @@ class Router:
         if best is None:
             return None
         methods = self._resources[best[1]]
-        route = methods.get(method.upper()) or methods.get("ANY")
+        route = methods.get(method.upper()) or (methods.get("ANY") if method.upper() in ANY_METHODS else None)
         return (route, best[2]) if route is not None else None
 
 
@@ -678,7 +680,32 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s → %d (%d ms)", self.command, self.path, reply.status,
                     (time.monotonic() - started) * 1000)
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        # http.server serves a method only if the handler has do_<METHOD>, and answers any other with an HTML 501.
+        # API Gateway answers every method itself (no route has it: MISSING_AUTHENTICATION_TOKEN), so every
+        # method goes to the gateway.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":  # a bare "GET /" line: API Gateway speaks HTTP/1.1 and HTTP/2
+            self.send_error(400, "HTTP/0.9 requests are not accepted: send an HTTP/1.1 request")
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, HTTP/0.9, a bad version, oversized or malformed
+        headers) as problem+json through the Api's gateway responses, never its HTML error page."""
+        if self.request_version in ("HTTP/0.9", ""):
+            self.request_version = "HTTP/1.1"  # else http.server writes no status line and no headers
+        try:
+            detail = message or HTTPStatus(code).phrase
+        except ValueError:
+            detail = "The request could not be read"
+        self._write(self.server.gateway.refused(code, detail))
 
     def _read_body(self) -> bytes:
         """The request body; :class:`_TooLarge` past API Gateway's limit, once the excess is drained.
