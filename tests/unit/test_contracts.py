@@ -34,6 +34,26 @@ def test_public_routes_are_exactly_the_complainant_ones() -> None:
     assert all(route.authorizer == "StaffCognito" for route in _routes() if route.path.startswith("/staff"))
 
 
+def test_every_error_answer_is_documented_as_problem_json() -> None:
+    """Each route lists the statuses it can answer, ours and API Gateway's own, all with the one Problem schema."""
+    spec = json.loads((ROOT / "infra" / "openapi.json").read_text())
+    staff_paths = {route.path for route in _routes() if route.authorizer is not None}
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            statuses = {int(status) for status in operation["responses"]}
+            errors = {status for status in statuses if status >= 400}
+            assert {413, 429, 500, 502, 504} <= errors, (method, path)
+            assert ({401, 403} <= errors) == (path in staff_paths), (method, path)
+            assert (401 in errors) == (path in staff_paths), (method, path)
+            if "requestBody" in operation:
+                assert {400, 415, 422} <= errors, (method, path)
+            for status in errors:
+                assert operation["responses"][str(status)]["content"] == problem, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # Powertools' own 422 shape: never sent
+    assert spec["paths"]["/staff/cases"]["get"]["responses"]["400"]  # an altered page cursor
+
+
 def test_sample_bus_events_match_their_schemas() -> None:
     opened = json.loads((ROOT / "events" / "eventbridge_case_opened.json").read_text())
     jsonschema.validate(opened, event_schema("CaseOpened"))
