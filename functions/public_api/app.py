@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from amends import wiring
 from amends.api import problems
+from amends.api.cors import cors_config, vary_on_origin
 from amends.api.openapi import COMPLAINANT, SECURITY_SCHEMES, responses
 from amends.api.params import NO_STORE, Reference
 from amends.api.schemas import (
@@ -35,7 +36,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 tracer = Tracer()
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it before the routes register
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS)
 problems.install(app)
 app.configure_openapi(title="Amends complainant API", security_schemes=SECURITY_SCHEMES)
 
@@ -147,4 +149,4 @@ def process() -> ProcessInformation:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency_config.register_lambda_context(context)
-    return app.resolve(event, context)
+    return vary_on_origin(app.resolve(event, context), CORS)

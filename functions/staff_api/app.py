@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from amends import wiring
 from amends.api import problems
+from amends.api.cors import cors_config, vary_on_origin
 from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference
@@ -23,7 +24,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 tracer = Tracer()
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it before the routes register
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS)
 problems.install(app)
 app.configure_openapi(title="Amends staff API", security_schemes=SECURITY_SCHEMES)
 
@@ -90,4 +92,4 @@ def add_note(reference: Reference, request: Annotated[NoteRequest, Body()]) -> R
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return vary_on_origin(app.resolve(event, context), CORS)

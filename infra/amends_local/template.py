@@ -222,6 +222,10 @@ class Template:
             allowed = spec.get("AllowedValues")
             if allowed and value not in [str(a) for a in allowed]:
                 raise TemplateError(f"Parameter {name}={value!r} is not one of {allowed}")
+            pattern = spec.get("AllowedPattern")
+            if pattern and not re.fullmatch(pattern, value):
+                raise TemplateError(f"Parameter {name}={value!r} does not match {pattern}: "
+                                    f"{spec.get('ConstraintDescription', 'see its Description')}")
             values[name] = value
         return values
 
