@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -104,8 +105,28 @@ def _validation_problem(error: RequestValidationError, instance: str) -> Respons
                    errors=details)
 
 
+class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading bodies as JSON only.
+
+    Powertools also parses form-encoded and multipart bodies into a route's body model (and fails with a bare
+    ValueError, a 500, on a multipart content type without a boundary). Our API takes JSON only, as its OpenAPI
+    document says: any other declared content type is 415.
+    """
+
+    def _get_body(self, app: Any) -> Any:
+        content_type = (app.current_event.headers.get("content-type") or "").strip()
+        media_type = content_type.split(";")[0].strip().lower()
+        if content_type and media_type != "application/json":
+            raise RequestUnsupportedContentType("Unsupported content type", errors=[{
+                "type": "unsupported_content_type", "loc": ("body",), "msg": f"Unsupported content type: {media_type}",
+                "input": {}, "ctx": {}}])
+        return super()._get_body(app)
+
+
 def install(app: ApiGatewayResolver) -> None:
     """Map every error a caller can cause, and our own failures, to problem+json on ``app``."""
+    if hasattr(app, "_request_validation_middleware"):  # set by enable_validation=True; read per request
+        app._request_validation_middleware = JsonBodiesOnly()
 
     def path() -> str:
         return app.current_event.path
