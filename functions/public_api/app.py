@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from amends import wiring
 from amends.api import problems
-from amends.api.openapi import COMPLAINANT, SECURITY_SCHEMES
+from amends.api.cors import cors_config, vary_on_origin
+from amends.api.openapi import COMPLAINANT, SECURITY_SCHEMES, responses
 from amends.api.params import NO_STORE, Reference
 from amends.api.schemas import (
     ComplainantCaseView,
@@ -35,7 +36,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 tracer = Tracer()
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it before the routes register
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS)
 problems.install(app)
 app.configure_openapi(title="Amends complainant API", security_schemes=SECURITY_SCHEMES)
 
@@ -48,9 +50,9 @@ AccessToken = Annotated[str | None, Header(alias="X-Access-Token", max_length=20
     summary="File a complaint",
     description="Records the complaint, gives it a reference and a secret access token, and starts its handling. "
                 "Send an Idempotency-Key (e.g. a UUID) so a retried request never files the complaint twice.",
-    responses={201: {"description": "Filed"}, 400: {"description": "Malformed JSON"},
-               409: {"description": "The same request is still being processed"},
-               422: {"description": "Missing or invalid fields, or an Idempotency-Key reused for another body"}},
+    responses=responses(201, "Filed: the reference, the secret access token (shown once) and the status URL", {
+        409: "The same request (Idempotency-Key) is still being processed",
+        422: "Missing or invalid fields, or an Idempotency-Key reused for another body"}, json_body=True),
     tags=["Complainants"],
 )
 def file_complaint(
@@ -109,7 +111,8 @@ def _status_url(reference: str) -> str:
     summary="See a complaint's status and history",
     description="Needs the access token given when the complaint was filed. Without it, or with another "
                 "complaint's token, the answer is the same as for an unknown reference.",
-    responses={404: {"description": "Unknown reference, or wrong or missing access token"}},
+    responses=responses(200, "The complaint's status and history", {
+        404: "Unknown reference, or wrong or missing access token", 422: "A reference or token of impossible length"}),
     tags=["Complainants"], security=[{COMPLAINANT: []}],
 )
 def complaint_status(reference: Reference, x_access_token: AccessToken = None) -> Response[ComplainantCaseView]:
@@ -121,8 +124,9 @@ def complaint_status(reference: Reference, x_access_token: AccessToken = None) -
 @app.post(
     "/complaints/<reference>/messages",
     summary="Add information to a complaint",
-    responses={201: {"description": "Added"}, 404: {"description": "Unknown reference or wrong access token"},
-               409: {"description": "The complaint is closed"}},
+    responses=responses(201, "Added", {
+        404: "Unknown reference, or wrong or missing access token",
+        409: "The complaint is closed, or was changed at the same time", 422: "Missing or invalid fields"}, json_body=True),
     tags=["Complainants"], security=[{COMPLAINANT: []}],
 )
 def add_message(
@@ -134,7 +138,7 @@ def add_message(
     return Response(201, content_type="application/json", body=added, headers=NO_STORE)
 
 
-@app.get("/process", summary="How to complain", tags=["Complainants"],
+@app.get("/process", summary="How to complain", tags=["Complainants"], responses=responses(200, "How to complain"),
          description="What to provide, the time frames we work to, how to follow a complaint, and where to go "
                      "if you are not satisfied (ISO 10002 7.1).")
 def process() -> ProcessInformation:
@@ -145,4 +149,4 @@ def process() -> ProcessInformation:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency_config.register_lambda_context(context)
-    return app.resolve(event, context)
+    return vary_on_origin(app.resolve(event, context), CORS)

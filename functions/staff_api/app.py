@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from amends import wiring
 from amends.api import problems
+from amends.api.cors import cors_config, vary_on_origin
 from amends.api.auth import staff_actor
-from amends.api.openapi import SECURITY_SCHEMES, STAFF
+from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference
 from amends.api.schemas import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.domain.lifecycle import Status
@@ -23,7 +24,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 tracer = Tracer()
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it before the routes register
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS)
 problems.install(app)
 app.configure_openapi(title="Amends staff API", security_schemes=SECURITY_SCHEMES)
 
@@ -35,6 +37,8 @@ def _actor() -> Actor:
 
 
 @app.get("/staff/cases", summary="List cases (queues)", tags=["Staff"], security=SECURED,
+         responses=responses(200, "A page of cases", {400: "The page cursor was altered", 422: "An invalid filter"},
+                             staff=True),
          description="Filter by status, owner and priority; newest first without a status, by priority then age "
                      "within a status. Follow next_cursor for more.")
 def list_cases(
@@ -51,7 +55,8 @@ def list_cases(
 
 
 @app.get("/staff/cases/<reference>", summary="Read one case with its full timeline", tags=["Staff"],
-         security=SECURED, responses={404: {"description": "Unknown reference"}})
+         security=SECURED, responses=responses(200, "The case and its full timeline", {
+             404: "Unknown reference", 422: "A reference of impossible length"}, staff=True))
 def get_case(reference: Reference) -> Response[CaseDetail]:
     actor = _actor()
     record = staff.get_case(reference, repo=wiring.case_repository())
@@ -65,8 +70,9 @@ def get_case(reference: Reference) -> Response[CaseDetail]:
 @app.put("/staff/cases/<reference>/owner", summary="Assign an accountable owner", tags=["Staff"],
          security=SECURED,
          description="Supervisors, managers and admins assign anyone; a handler may take a case for themselves.",
-         responses={403: {"description": "Role not allowed"}, 404: {"description": "Unknown reference"},
-                    409: {"description": "The case is closed, or was changed at the same time"}})
+         responses=responses(200, "Assigned", {
+             404: "Unknown reference", 409: "The case is closed, or was changed at the same time",
+             422: "Missing or invalid fields, or a reason is required"}, staff=True, json_body=True))
 def assign_owner(reference: Reference, request: Annotated[AssignOwnerRequest, Body()]) -> CaseSummary:
     case = staff.assign_owner(reference, request.owner, _actor(), reason=request.reason,
                               repo=wiring.case_repository(), clock=get_clock())
@@ -75,8 +81,9 @@ def assign_owner(reference: Reference, request: Annotated[AssignOwnerRequest, Bo
 
 @app.post("/staff/cases/<reference>/notes", summary="Add an internal note", tags=["Staff"], security=SECURED,
           description="Internal notes are never shown to the complainant.",
-          responses={201: {"description": "Added"}, 403: {"description": "Auditors cannot write"},
-                     404: {"description": "Unknown reference"}})
+          responses=responses(201, "Added", {
+              404: "Unknown reference", 409: "The case is closed, or was changed at the same time",
+              422: "Missing or invalid fields"}, staff=True, json_body=True))
 def add_note(reference: Reference, request: Annotated[NoteRequest, Body()]) -> Response[TimelineEntry]:
     entry = staff.add_note(reference, request.body, _actor(), repo=wiring.case_repository(), clock=get_clock())
     return Response(201, content_type="application/json", body=entry)
@@ -85,4 +92,4 @@ def add_note(reference: Reference, request: Annotated[NoteRequest, Body()]) -> R
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return vary_on_origin(app.resolve(event, context), CORS)

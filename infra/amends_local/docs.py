@@ -36,7 +36,53 @@ def openapi_document() -> dict[str, Any]:
         security_schemes=SECURITY_SCHEMES,
         on_conflict="error",
     )
-    return json.loads(resolver.get_openapi_merge_json_schema())
+    return without_powertools_defaults(json.loads(resolver.get_openapi_merge_json_schema()))
+
+
+# Powertools documents, for every route, a 422 (HTTPValidationError) when validation is on and a 500
+# (ResponseValidationError) when the resolver sets response_validation_error_http_code; neither is what we send
+# (our exception handlers answer both as problem+json). A route's own 422 replaces Powertools' (see
+# amends.api.openapi.responses); one left is on a route that cannot answer it (no parameters, no body) and is
+# dropped. The resolver-wide 500 is written over each route's own after the fact, so it is put back here.
+REF_PREFIX = "#/components/schemas/"
+
+
+def without_powertools_defaults(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with Powertools' default error responses replaced or dropped, and no unreferenced schemas."""
+    from amends.api.openapi import EVERY_ROUTE
+    from amends.api.problems import CONTENT_TYPE
+
+    ours_500 = {"description": EVERY_ROUTE[500],
+                "content": {CONTENT_TYPE: {"schema": {"$ref": f"{REF_PREFIX}Problem"}}}}
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            for status, response in list(responses.items()):
+                if "HTTPValidationError" in _refs(response):
+                    del responses[status]
+                elif "ResponseValidationError" in _refs(response):
+                    responses[status] = ours_500
+    schemas = doc.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    pending = _refs({key: value for key, value in doc.items() if key != "components"})
+    while pending:
+        name = pending.pop()
+        if name not in used and name in schemas:
+            used.add(name)
+            pending |= _refs(schemas[name])
+    for name in set(schemas) - used:
+        del schemas[name]
+    return doc
+
+
+def _refs(value: Any) -> set[str]:
+    """Names of the component schemas ``value`` refers to, directly."""
+    if isinstance(value, dict):
+        found = {value["$ref"].removeprefix(REF_PREFIX)} if isinstance(value.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value))
+    return set()
 
 
 def event_catalogue() -> dict[str, dict[str, Any]]:

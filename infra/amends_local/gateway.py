@@ -7,8 +7,8 @@ handlers see the events they will see on AWS and clients see the answers they wi
   path, or a known path with another method, is API Gateway's MISSING_AUTHENTICATION_TOKEN;
 * routes with an authorizer need a valid ID token of the (local) staff user pool, checked like the Cognito user
   pool authorizer does, and the handler gets the claims as strings in ``requestContext.authorizer.claims``;
-* the answers API Gateway gives itself (401, 404, 413, 502...) are rendered from the template's
-  ``AWS::ApiGateway::GatewayResponse`` resources, as deployed;
+* the answers API Gateway gives itself (401, 404, 413, 502...) are rendered from the Api's ``GatewayResponses``,
+  as deployed (:mod:`amends_local.gateway_responses`);
 * a handler's result must be a valid proxy response, or the client gets 502 as on AWS (the log says why).
 
 Local-only extras, not part of the API and not in template.yaml: ``GET /openapi.json``, ``GET /docs`` (Swagger UI,
@@ -18,6 +18,7 @@ served offline), ``GET|POST /_local/clock``, ``POST /_local/token`` and ``GET /l
 from __future__ import annotations
 
 import base64
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -30,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
@@ -37,6 +39,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from amends_local.auth import ROLES, LocalIdentityProvider, TokenRejected, check_role, claims_for_api_gateway
+from amends_local.gateway_responses import GatewayResponses, error_type
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +53,7 @@ SWAGGER_PACKAGE = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
 SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript; charset=utf-8",
                   "swagger-ui.min.css": "text/css; charset=utf-8"}
 
-# API Gateway's own status for the response types this gateway produces, used when the template sets none.
-DEFAULT_STATUS = {
-    "MISSING_AUTHENTICATION_TOKEN": 403,
-    "UNAUTHORIZED": 401,
-    "ACCESS_DENIED": 403,
-    "REQUEST_TOO_LARGE": 413,
-    "THROTTLED": 429,
-    "DEFAULT_5XX": 502,  # a failed Lambda integration: "Internal server error"
-}
+ANY_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # what a REST API's ANY method covers
 PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 
 
@@ -72,13 +67,6 @@ class Route(Protocol):
     method: str
     path: str
     authorizer: str | None
-
-
-class ResponseSpec(Protocol):
-    response_type: str
-    status_code: int | None
-    headers: dict[str, str]
-    template: str | None
 
 
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -153,7 +141,7 @@ class Router:
         if best is None:
             return None
         methods = self._resources[best[1]]
-        route = methods.get(method.upper()) or methods.get("ANY")
+        route = methods.get(method.upper()) or (methods.get("ANY") if method.upper() in ANY_METHODS else None)
         return (route, best[2]) if route is not None else None
 
 
@@ -178,45 +166,6 @@ def _fit(resource: str, segments: list[str]) -> tuple[tuple[int, ...], dict[str,
         else:
             return None
     return (tuple(rank), params) if len(parts) == len(segments) else None
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Gateway responses
-# ------------------------------------------------------------------------------------------------------------
-_CONTEXT_VARIABLE = re.compile(r"\$context\.(error\.messageString|error\.message|error\.responseType|requestId)\b")
-
-
-class GatewayResponses:
-    """API Gateway's own answers, rendered from the template's GatewayResponse definitions.
-
-    A type the template does not define falls back to DEFAULT_4XX or DEFAULT_5XX (headers, template, and status
-    code if that one sets it), then to API Gateway's built-in ``{"message": "..."}``. The result is not repaired:
-    a template that renders invalid JSON is sent as rendered, as API Gateway would, and logged.
-    """
-
-    def __init__(self, specs: Iterable[ResponseSpec]) -> None:
-        self._specs = {spec.response_type: spec for spec in specs}
-
-    def render(self, response_type: str, message: str, request_id: str, status: int | None = None) -> Reply:
-        default_status = status or DEFAULT_STATUS.get(response_type, 400)
-        fallback = self._specs.get("DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX")
-        spec = self._specs.get(response_type) or fallback
-        if spec is None:
-            return Reply(default_status, [("Content-Type", "application/json")],
-                         json.dumps({"message": message}).encode())
-        status_code = spec.status_code or (fallback.status_code if fallback else None) or default_status
-        values = {"error.messageString": json.dumps(message), "error.message": message,
-                  "error.responseType": response_type, "requestId": request_id}
-        text = _CONTEXT_VARIABLE.sub(lambda m: values[m.group(1)], spec.template or "")
-        if (spec.headers.get("Content-Type") or "application/json").split(";")[0].endswith("json"):
-            try:
-                json.loads(text)
-            except ValueError:
-                logger.warning("Gateway response %s (from %s) renders invalid JSON: %s",
-                               response_type, spec.response_type, text)
-        headers = dict(spec.headers)
-        headers.setdefault("Content-Type", "application/json")
-        return Reply(status_code, list(headers.items()), text.encode())
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -439,6 +388,9 @@ class Gateway:
         routes = list(template.api_routes())
         self._router = Router(routes)
         self._responses = GatewayResponses(template.gateway_responses())
+        for rid in getattr(template, "detached_gateway_responses", list)():
+            logger.warning("%s (AWS::ApiGateway::GatewayResponse) is not served: a SAM deployment does not carry "
+                           "it reliably. Declare it in the Api's GatewayResponses instead.", rid)
         self._stage = api_stage(template)
         self._binary_media_types = binary_media_types(template.raw)
         self._identity_headers = identity_headers(template.raw)
@@ -504,14 +456,15 @@ class Gateway:
             return local(request)
         matched = self._router.match(request.method, request.path)
         if matched is None:
-            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id)
+            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id,
+                                          request)
         route, path_parameters = matched
         claims = None
         if route.authorizer is not None:
             try:
                 claims = claims_for_api_gateway(self._authorize(route, request))
             except TokenRejected as rejected:
-                return self._gateway_response("UNAUTHORIZED", str(rejected), request_id)
+                return self._gateway_response("UNAUTHORIZED", str(rejected), request_id, request)
         event = build_event(request, route, path_parameters, stage=self._stage, request_id=request_id,
                             now=self._clock.now(), claims=claims, binary_media_types=self._binary_media_types)
         try:
@@ -519,25 +472,38 @@ class Gateway:
         except Exception:  # the function failed: API Gateway answers 502 and the traceback goes to the log
             logger.exception("%s %s: %s raised (request %s)", request.method, request.path, route.function_id,
                              request_id)
-            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, status=502)
+            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, request, status=502)
         try:
             reply = proxy_reply(result, request, self._binary_media_types)
         except MalformedProxyResponse as malformed:
             logger.error("%s %s: malformed Lambda proxy response from %s: %s (request %s)", request.method,
                          request.path, route.function_id, malformed, request_id)
-            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, status=502)
+            return self._gateway_response("DEFAULT_5XX", "Internal server error", request_id, request, status=502)
         reply.headers.append(("x-amzn-RequestId", request_id))
         return reply
 
-    def too_large(self) -> Reply:
-        reply = self._gateway_response("REQUEST_TOO_LARGE", "Request Too Long", str(uuid.uuid4()))
+    def too_large(self, request: Request) -> Reply:
+        """API Gateway's 413 for a request over its payload limit (``request`` carries no body)."""
+        reply = self._gateway_response("REQUEST_TOO_LARGE", "Request Too Long", str(uuid.uuid4()), request)
         reply.close = True
         return reply
 
-    def _gateway_response(self, response_type: str, message: str, request_id: str, status: int | None = None) -> Reply:
-        reply = self._responses.render(response_type, message, request_id, status)
-        reply.headers += [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", _error_type(response_type))]
+    def refused(self, status: int, message: str, request: Request | None = None) -> Reply:
+        """The answer to a request the HTTP layer could not read: DEFAULT_4XX (DEFAULT_5XX) with that status.
+
+        On AWS such requests never reach the API (the edge refuses them); locally they still get problem+json.
+        The connection is closed afterwards: what follows on it cannot be trusted.
+        """
+        fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+        reply = self._gateway_response(fallback, message, str(uuid.uuid4()), request, status=status)
+        reply.close = True
         return reply
+
+    def _gateway_response(self, response_type: str, message: str, request_id: str, request: Request | None,
+                          status: int | None = None) -> Reply:
+        rendered = self._responses.render(response_type, message, request_id, status=status, request=request)
+        headers = rendered.headers + [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", error_type(response_type))]
+        return Reply(rendered.status, headers, rendered.body)
 
     def _authorize(self, route: Route, request: Request) -> dict[str, Any]:
         """The token's claims, as the Cognito user pool authorizer checks it (``Bearer`` prefix optional)."""
@@ -613,13 +579,6 @@ def _json_body(request: Request) -> dict[str, Any] | Reply:
     except ValueError:
         return problem(400, "Not JSON", "Send a JSON object with Content-Type: application/json.")
     return body if isinstance(body, dict) else problem(400, "Not a JSON object", "Send a JSON object.")
-
-
-def _error_type(response_type: str) -> str:
-    """The ``x-amzn-ErrorType`` header API Gateway sends with its own answers."""
-    return {"UNAUTHORIZED": "UnauthorizedException", "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
-            "ACCESS_DENIED": "AccessDeniedException", "REQUEST_TOO_LARGE": "RequestTooLargeException",
-            }.get(response_type, "InternalServerErrorException")
 
 
 DOCS_HTML = """<!DOCTYPE html>
@@ -706,23 +665,47 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         gateway = self.server.gateway
         target = urlsplit(self.path)
+        request = Request(method=self.command, path=target.path or "/", query=target.query,
+                          headers=list(self.headers.items()), body=b"", source_ip=self.client_address[0],
+                          server_port=self.server.server_address[1])
         try:
             body = self._read_body()
         except _TooLarge:
-            reply = gateway.too_large()
+            reply = gateway.too_large(request)
         except _BadRequest as bad:
-            reply = problem(400, "Bad request", str(bad))
-            reply.close = True
+            reply = gateway.refused(400, str(bad), request)
         else:
-            request = Request(method=self.command, path=target.path or "/", query=target.query,
-                              headers=list(self.headers.items()), body=body, source_ip=self.client_address[0],
-                              server_port=self.server.server_address[1])
-            reply = gateway.handle(request)
+            reply = gateway.handle(dataclasses.replace(request, body=body))
         self._write(reply)
         logger.info("%s %s → %d (%d ms)", self.command, self.path, reply.status,
                     (time.monotonic() - started) * 1000)
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        # http.server serves a method only if the handler has do_<METHOD>, and answers any other with an HTML 501.
+        # API Gateway answers every method itself (no route has it: MISSING_AUTHENTICATION_TOKEN), so every
+        # method goes to the gateway.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":  # a bare "GET /" line: API Gateway speaks HTTP/1.1 and HTTP/2
+            self.send_error(400, "HTTP/0.9 requests are not accepted: send an HTTP/1.1 request")
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, HTTP/0.9, a bad version, oversized or malformed
+        headers) as problem+json through the Api's gateway responses, never its HTML error page."""
+        if self.request_version in ("HTTP/0.9", ""):
+            self.request_version = "HTTP/1.1"  # else http.server writes no status line and no headers
+        try:
+            detail = message or HTTPStatus(code).phrase
+        except ValueError:
+            detail = "The request could not be read"
+        self._write(self.server.gateway.refused(code, detail))
 
     def _read_body(self) -> bytes:
         """The request body; :class:`_TooLarge` past API Gateway's limit, once the excess is drained.

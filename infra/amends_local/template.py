@@ -222,6 +222,10 @@ class Template:
             allowed = spec.get("AllowedValues")
             if allowed and value not in [str(a) for a in allowed]:
                 raise TemplateError(f"Parameter {name}={value!r} is not one of {allowed}")
+            pattern = spec.get("AllowedPattern")
+            if pattern and not re.fullmatch(pattern, value):
+                raise TemplateError(f"Parameter {name}={value!r} does not match {pattern}: "
+                                    f"{spec.get('ConstraintDescription', 'see its Description')}")
             values[name] = value
         return values
 
@@ -671,39 +675,30 @@ class Template:
         return routes
 
     def gateway_responses(self) -> list[GatewayResponse]:
-        """AWS::ApiGateway::GatewayResponse resources and the Api's own GatewayResponses property."""
+        """The Api's own ``GatewayResponses``: the only gateway responses a SAM deployment carries.
+
+        Separate ``AWS::ApiGateway::GatewayResponse`` resources are not read: SAM's deployment neither depends on
+        them nor changes with them, and the next re-import of the API body drops them, so on AWS they come and
+        go. Header values stay API Gateway mapping expressions (``'literal'``, ``method.request.header.Origin``);
+        the gateway evaluates them per request.
+        """
         out = []
-        for rid in self._of_type("AWS::ApiGateway::GatewayResponse"):
-            props = self.resolve(self.resource(rid)["Properties"])
-            headers = {
-                k.removeprefix("gatewayresponse.header."): _unquote(v)
-                for k, v in props.get("ResponseParameters", {}).items()
-                if k.startswith("gatewayresponse.header.")
-            }
-            out.append(
-                GatewayResponse(
-                    props["ResponseType"],
-                    _int_or_none(props.get("StatusCode")),
-                    headers,
-                    _first_template(props.get("ResponseTemplates")),
-                )
-            )
         for api_id in self.apis():
             own = self.resolve(self.resource(api_id).get("Properties", {}).get("GatewayResponses", {}))
             for response_type, spec in own.items():
-                headers = {
-                    k: _unquote(v) for k, v in spec.get("ResponseParameters", {}).get("Headers", {}).items()
-                }
                 out.append(
                     GatewayResponse(
                         response_type,
                         _int_or_none(spec.get("StatusCode")),
-                        headers,
+                        dict(spec.get("ResponseParameters", {}).get("Headers", {})),
                         _first_template(spec.get("ResponseTemplates")),
                     )
                 )
         return out
 
+    def detached_gateway_responses(self) -> list[str]:
+        """Logical ids of AWS::ApiGateway::GatewayResponse resources, which a SAM deployment does not carry."""
+        return self._of_type("AWS::ApiGateway::GatewayResponse")
 
 def rule_arn(bus_name: str, rule_name: str) -> str:
     """moto's shape: the bus name appears in a rule's ARN unless it is the default bus."""
@@ -717,11 +712,6 @@ def _env_string(value: Any) -> str:
     if isinstance(value, (dict, list)):
         raise TemplateError(f"Environment value {value!r} did not resolve to a string")
     return str(value)
-
-
-def _unquote(value: str) -> str:
-    """API Gateway mapping values are quoted literals: "'application/json'" → application/json."""
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else value
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -44,9 +44,13 @@ class StubTemplate:
     responses: list[Any]
     raw: dict[str, Any]
     stage: str = "dev"
+    detached: list[str] = field(default_factory=list)
 
     def api_routes(self) -> list[Any]:
         return self.routes
+
+    def detached_gateway_responses(self) -> list[str]:
+        return self.detached
 
     def gateway_responses(self) -> list[Any]:
         return self.responses

@@ -1,4 +1,4 @@
-"""API Gateway's own answers, rendered from template.yaml's GatewayResponse resources (RFC 9457 problem+json)."""
+"""API Gateway's own answers, rendered from the Api's GatewayResponses in template.yaml (RFC 9457 problem+json)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import logging
 
 import pytest
 import requests
-from amends_local.gateway import MAX_PAYLOAD_BYTES, GatewayResponses
+from amends_local.gateway import MAX_PAYLOAD_BYTES
+from amends_local.gateway_responses import DEFAULT_STATUS, GatewayResponses
 
 from tests.gateway.conftest import Route
 
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
+PROBLEM_KEYS = {"type", "title", "detail"}  # status is optional (RFC 9457): DEFAULT_4XX/5XX cannot know it
 
 
 def _problem(response: requests.Response) -> dict:
@@ -26,7 +27,7 @@ def _problem(response: requests.Response) -> dict:
     ("GET", "/"),
     ("DELETE", "/complaints"),  # a known resource, another method: still MISSING_AUTHENTICATION_TOKEN
     ("GET", "/complaints/CMP-1/messages"),
-    ("OPTIONS", "/staff/cases"),  # no CORS configured, so no preflight route either
+    ("OPTIONS", "/no/such/route"),
 ])
 def test_no_route_is_the_templates_404(url, recorder, method, path) -> None:
     response = requests.request(method, f"{url}{path}", timeout=10)
@@ -73,7 +74,7 @@ def test_a_body_over_10_mb_is_413_and_never_reaches_the_handler(url, recorder) -
     response = requests.post(f"{url}/complaints", data=b"x" * (MAX_PAYLOAD_BYTES + 1), timeout=30,
                              headers={"Content-Type": "application/json"})
     assert response.status_code == 413
-    assert response.headers["Content-Type"] == "application/problem+json"  # DEFAULT_4XX's headers
+    assert response.headers["Content-Type"] == "application/problem+json"
     assert response.headers["x-amzn-ErrorType"] == "RequestTooLargeException"
     assert recorder.calls == []
     assert requests.post(f"{url}/complaints", data=b"x" * MAX_PAYLOAD_BYTES, timeout=30).status_code == 200
@@ -89,26 +90,55 @@ def test_413_is_valid_problem_json(url) -> None:
 
 def test_every_gateway_response_of_the_template_renders_as_problem_json(real_template) -> None:
     responses = GatewayResponses(real_template.gateway_responses())
-    for response_type in ("REQUEST_TOO_LARGE", "UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED",
-                          "MISSING_AUTHENTICATION_TOKEN", "BAD_REQUEST_BODY", "INTEGRATION_TIMEOUT",
-                          "INTEGRATION_FAILURE"):
-        rendered = responses.render(response_type, "Some \"quoted\" message", "req-1")
+    for response_type in DEFAULT_STATUS:
+        rendered = responses.render(response_type, "Some \"quoted\" message", "req-1", status=None
+                                    if DEFAULT_STATUS[response_type] else 400 if response_type == "DEFAULT_4XX" else 502)
         problem = json.loads(rendered.body)
-        assert problem["status"] == rendered.status, response_type
-        assert problem["detail"] and problem["title"], response_type
+        assert problem.get("status", rendered.status) == rendered.status, response_type
+        assert problem["detail"] and problem["title"] and problem["request_id"] == "req-1", response_type
+        assert dict(rendered.headers)["Content-Type"] == "application/problem+json", response_type
 
 
-def test_5xx_problem_status_matches_the_http_status(url, recorder) -> None:
+@pytest.mark.parametrize(("response_type", "status"), [
+    ("WAF_FILTERED", 403), ("RESOURCE_NOT_FOUND", 404), ("INVALID_API_KEY", 403), ("INVALID_SIGNATURE", 403),
+    ("API_CONFIGURATION_ERROR", 500), ("AUTHORIZER_FAILURE", 500), ("INTEGRATION_FAILURE", 504),
+])
+def test_types_left_to_the_defaults_keep_api_gateways_own_status(real_template, response_type, status) -> None:
+    rendered = GatewayResponses(real_template.gateway_responses()).render(response_type, "refused", "req-1")
+    assert rendered.status == status
+    assert "status" not in json.loads(rendered.body)  # the body cannot know it, so it does not claim one
+
+
+def test_the_defaults_set_no_status_code_of_their_own(real_template) -> None:
+    own = {r.response_type: r for r in real_template.gateway_responses()}
+    assert own["DEFAULT_4XX"].status_code is None and own["DEFAULT_5XX"].status_code is None
+
+
+def test_a_body_that_claims_a_status_only_does_so_with_a_status_code_set(real_template) -> None:
+    for spec in real_template.gateway_responses():
+        if '"status":' in (spec.template or ""):
+            assert spec.status_code is not None and f'"status":{spec.status_code},' in spec.template, spec
+
+
+def test_a_5xx_problem_claims_no_status_but_api_gateways_own(url, recorder) -> None:
     recorder.reply = RuntimeError("boom")
     response = requests.get(f"{url}/process", timeout=10)
-    assert _problem(response)["status"] == response.status_code
+    assert response.status_code == 502  # a failed Lambda proxy integration, as on AWS
+    assert _problem(response).get("status", 502) == 502
 
 
 # ---- the rendering rules themselves ------------------------------------------------------------------------
 class Spec:
     def __init__(self, response_type, status_code, template, headers=None):
         self.response_type, self.status_code, self.template = response_type, status_code, template
-        self.headers = headers or {"Content-Type": "application/problem+json"}
+        self.headers = headers or {"Content-Type": "'application/problem+json'"}
+
+
+class Asking:
+    query = "lang=cy&lang=en"
+
+    def header(self, name: str) -> str | None:
+        return {"origin": "https://app.example"}.get(name.lower())
 
 
 def test_context_variables_are_substituted_and_message_string_is_a_json_string() -> None:
@@ -123,14 +153,44 @@ def test_context_variables_are_substituted_and_message_string_is_a_json_string()
                                       "id": "req-1"}
 
 
+def test_header_values_are_mapping_expressions_evaluated_per_request() -> None:
+    headers = {"Content-Type": "'application/problem+json'", "Access-Control-Allow-Origin": "method.request.header.Origin",
+               "X-Lang": "method.request.querystring.lang", "X-Request": "context.requestId",
+               "X-Absent": "method.request.header.X-Not-Sent"}
+    responses = GatewayResponses([Spec("UNAUTHORIZED", 401, "{}", headers)])
+    rendered = dict(responses.render("UNAUTHORIZED", "Unauthorized", "req-1", request=Asking()).headers)
+    assert rendered == {"Content-Type": "application/problem+json", "Access-Control-Allow-Origin": "https://app.example",
+                        "X-Lang": "en", "X-Request": "req-1"}  # a value the request lacks leaves the header out
+
+
+@pytest.mark.parametrize("expression", ["stageVariables.origin", "method.request.path.reference", "application/json",
+                                        "integration.response.header.Origin"])
+def test_a_mapping_the_gateway_cannot_evaluate_is_refused_at_startup(expression) -> None:
+    with pytest.raises(ValueError, match="not emulated"):
+        GatewayResponses([Spec("UNAUTHORIZED", 401, "{}", {"X-Thing": expression})])
+
+
+def test_an_unknown_response_type_is_refused_at_startup() -> None:
+    with pytest.raises(ValueError, match="not an API Gateway response type"):
+        GatewayResponses([Spec("UNAUTHORISED", 401, "{}")])
+
+
 def test_a_default_responses_status_code_applies_to_the_types_falling_back_to_it() -> None:
     responses = GatewayResponses([Spec("DEFAULT_5XX", 503, '{"status":503}')])
     assert responses.render("DEFAULT_5XX", "Internal server error", "r", status=502).status == 503
+    assert responses.render("INTEGRATION_TIMEOUT", "Timeout", "r").status == 503
 
 
 def test_without_any_definition_api_gateways_builtin_message_is_sent() -> None:
     rendered = GatewayResponses([]).render("UNAUTHORIZED", "Unauthorized", "r")
     assert (rendered.status, json.loads(rendered.body)) == (401, {"message": "Unauthorized"})
+
+
+def test_separate_gateway_response_resources_are_not_served(start_gateway, stub_template, caplog) -> None:
+    stub_template.detached = ["NotFound"]
+    with caplog.at_level(logging.WARNING, logger="amends_local.gateway"):
+        start_gateway(stub_template)
+    assert "NotFound (AWS::ApiGateway::GatewayResponse) is not served" in caplog.text
 
 
 def test_a_route_with_an_authorizer_that_is_not_cognito_is_refused(start_gateway, stub_template) -> None:

@@ -112,11 +112,18 @@ def test_api_routes_and_gateway_responses(fixture: Template) -> None:
         GatewayResponse(
             "MISSING_AUTHENTICATION_TOKEN",
             404,
-            {"Content-Type": "application/problem+json"},
+            {"Content-Type": "'application/problem+json'", "Access-Control-Allow-Origin": "method.request.header.Origin"},
             '{"status":404}',
         ),
-        GatewayResponse("THROTTLED", 429, {"Retry-After": "1"}, None),
+        GatewayResponse("THROTTLED", 429, {"Retry-After": "'1'"}, None),
     ]
+    assert fixture.detached_gateway_responses() == ["NotFound"]  # declared, but not what a deployment carries
+
+
+def test_gateway_response_headers_follow_conditions(monkeypatch) -> None:
+    monkeypatch.setenv("AMENDS_PARAM_Stage", "other")
+    headers = Template(FIXTURES / "template.yaml").gateway_responses()[0].headers
+    assert headers["X-Stage"] == "'other'"
 
 
 def test_the_real_template_reads_whole(real: Template) -> None:
@@ -125,8 +132,9 @@ def test_the_real_template_reads_whole(real: Template) -> None:
     assert functions["NotificationsFunction"].environment["SENDER_ADDRESS"] == "complaints@example.com"
     assert functions["OutboxSweeperFunction"].timeout == 60
     assert {r.authorizer for r in real.api_routes()} == {None, "StaffCognito"}
-    declared = [r for r in real.resources.values() if r["Type"] == "AWS::ApiGateway::GatewayResponse"]
-    assert len(real.gateway_responses()) == len(declared) > 0
+    declared = real.resources["AmendsApi"]["Properties"]["GatewayResponses"]
+    assert [r.response_type for r in real.gateway_responses()] == list(declared)
+    assert real.detached_gateway_responses() == []  # every gateway response is on the Api
     assert real.sender_address() == "complaints@example.com"
     assert "AlarmEmailSubscription" not in real.resources  # HasAlarmEmail is false by default
     assert "${" not in real.state_machines()["CaseLifecycleStateMachine"].definition

@@ -22,16 +22,47 @@ def test_committed_openapi_and_event_catalogue_are_up_to_date() -> None:
 
 
 def test_every_route_in_the_template_is_documented_and_nothing_else() -> None:
-    routes = {(route.method.lower(), route.path) for route in _routes()}
+    """CORS preflights (OPTIONS) are a browser's business, not part of the documented API."""
+    routes = {(route.method.lower(), route.path) for route in _routes() if route.method != "OPTIONS"}
     spec = json.loads((ROOT / "infra" / "openapi.json").read_text())
     documented = {(method, path) for path, ops in spec["paths"].items() for method in ops}
     assert documented == routes
 
 
+def test_every_path_takes_a_preflight_without_the_authorizer_and_from_its_own_function() -> None:
+    routes = _routes()
+    preflights = {route.path: route for route in routes if route.method == "OPTIONS"}
+    assert set(preflights) == {route.path for route in routes}
+    assert all(route.authorizer is None for route in preflights.values())
+    for route in routes:
+        assert preflights[route.path].function_id == route.function_id, route
+
+
 def test_public_routes_are_exactly_the_complainant_ones() -> None:
-    public = {route.path for route in _routes() if route.authorizer is None}
+    public = {route.path for route in _routes() if route.authorizer is None and route.method != "OPTIONS"}
     assert public == {"/complaints", "/complaints/{reference}", "/complaints/{reference}/messages", "/process"}
-    assert all(route.authorizer == "StaffCognito" for route in _routes() if route.path.startswith("/staff"))
+    assert all(route.authorizer == "StaffCognito" for route in _routes()
+               if route.path.startswith("/staff") and route.method != "OPTIONS")
+
+
+def test_every_error_answer_is_documented_as_problem_json() -> None:
+    """Each route lists the statuses it can answer, ours and API Gateway's own, all with the one Problem schema."""
+    spec = json.loads((ROOT / "infra" / "openapi.json").read_text())
+    staff_paths = {route.path for route in _routes() if route.authorizer is not None}
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            statuses = {int(status) for status in operation["responses"]}
+            errors = {status for status in statuses if status >= 400}
+            assert {413, 429, 500, 502, 504} <= errors, (method, path)
+            assert ({401, 403} <= errors) == (path in staff_paths), (method, path)
+            assert (401 in errors) == (path in staff_paths), (method, path)
+            if "requestBody" in operation:
+                assert {400, 415, 422} <= errors, (method, path)
+            for status in errors:
+                assert operation["responses"][str(status)]["content"] == problem, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]  # Powertools' own 422 shape: never sent
+    assert spec["paths"]["/staff/cases"]["get"]["responses"]["400"]  # an altered page cursor
 
 
 def test_sample_bus_events_match_their_schemas() -> None:

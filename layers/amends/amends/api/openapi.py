@@ -1,8 +1,13 @@
-"""Security schemes named by the routes' OpenAPI documentation (API Gateway enforces them, not this code)."""
+"""What the routes' OpenAPI documentation shares: security schemes (API Gateway enforces them, not this code) and
+the error answers, so that every route lists every status it can answer, each as ``application/problem+json``
+with the one :class:`~amends.api.problems.Problem` schema."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from amends.api.problems import CONTENT_TYPE, Problem
 
 STAFF = "StaffCognito"
 COMPLAINANT = "AccessToken"
@@ -16,3 +21,40 @@ SECURITY_SCHEMES = {
     COMPLAINANT: APIKey(name="X-Access-Token", **{"in": APIKeyIn.header},
                         description="The complainant's secret access token, given once when the complaint is filed."),
 }
+
+# What any route can answer: API Gateway's own answers (its gateway responses, in template.yaml) and our last resort.
+EVERY_ROUTE = {
+    413: "The request is larger than 10 MB (API Gateway).",
+    429: "Too many requests (API Gateway's throttling); Retry-After says when to try again.",
+    500: "Our fault, nothing was changed; quote the request_id. Also API Gateway's own 500s.",
+    502: "The function failed (API Gateway).",
+    504: "The function did not answer in time, or could not be reached (API Gateway).",
+}
+# What routes behind the staff authorizer can answer besides.
+STAFF_ROUTES = {
+    401: "No valid staff token (API Gateway's Cognito authorizer): sign in again.",
+    403: "Your role may not do this, or your account is in no staff group.",
+}
+# What routes that take a JSON body can answer besides.
+JSON_BODY_ROUTES = {
+    400: "The body is not JSON.",
+    415: "The body is not sent as application/json.",
+}
+HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    409: {"Retry-After": {"description": "request-in-progress: seconds to wait", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait (throttling)", "schema": {"type": "string"}}},
+}
+
+
+def responses(success: int, description: str, errors: dict[int, str] | None = None, *, staff: bool = False,
+              json_body: bool = False) -> dict[int, OpenAPIResponse]:
+    """A route's documented answers: its success (schema from its return annotation), the errors it names
+    (status → when), and the errors every route, every staff route, or every route with a JSON body can answer."""
+    documented: dict[int, OpenAPIResponse] = {success: {"description": description}}
+    shared = {**EVERY_ROUTE, **(STAFF_ROUTES if staff else {}), **(JSON_BODY_ROUTES if json_body else {})}
+    for status, when in sorted({**shared, **(errors or {})}.items()):
+        documented[status] = {"description": when, "content": {CONTENT_TYPE: {"model": Problem}}}
+        if status in HEADERS:
+            documented[status]["headers"] = HEADERS[status]
+    return documented

@@ -6,13 +6,13 @@ caller can do about it; none leaks internals.
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from pydantic import BaseModel, ConfigDict, Field
 
 from amends.domain.errors import (
     ActionNotAllowed,
@@ -48,13 +49,34 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="Where in the request, e.g. complainant.email or query.limit.")
+    message: str = Field(description="What is wrong with it.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error answer of the API, ours and API Gateway's own."""
+
+    model_config = ConfigDict(extra="allow")  # RFC 9457: clients ignore extension members they do not know
+
+    type: str = Field(description="URI naming the kind of problem, under https://amends.dev/problems/.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int | None = Field(default=None, description="The HTTP status. Absent from API Gateway's generic "
+                                                         "answers (DEFAULT_4XX/5XX), which cannot know it.")
+    detail: str = Field(description="What went wrong with this request and what to do about it.")
+    instance: str | None = Field(default=None, description="The path the request was sent to.")
+    errors: list[FieldError] | None = Field(default=None, description="invalid-request: each field at fault.")
+    request_id: str | None = Field(default=None, description="Quote it when contacting us (500, API Gateway's "
+                                                             "own answers).")
+    status_now: str | None = Field(default=None, description="wrong-state: the complaint's current status.")
+
+
 def problem(status: int, slug: str, title: str, detail: str, *, instance: str | None = None,
             headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
-    return Response(status_code=status, content_type=CONTENT_TYPE, body=json.dumps(body), headers=headers or {})
+    body = Problem(type=PROBLEM_BASE + slug, title=title, status=status, detail=detail, instance=instance or None,
+                   **extra)
+    return Response(status_code=status, content_type=CONTENT_TYPE, body=body.model_dump_json(exclude_none=True),
+                    headers=headers or {})
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -83,8 +105,28 @@ def _validation_problem(error: RequestValidationError, instance: str) -> Respons
                    errors=details)
 
 
+class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading bodies as JSON only.
+
+    Powertools also parses form-encoded and multipart bodies into a route's body model (and fails with a bare
+    ValueError, a 500, on a multipart content type without a boundary). Our API takes JSON only, as its OpenAPI
+    document says: any other declared content type is 415.
+    """
+
+    def _get_body(self, app: Any) -> Any:
+        content_type = (app.current_event.headers.get("content-type") or "").strip()
+        media_type = content_type.split(";")[0].strip().lower()
+        if content_type and media_type != "application/json":
+            raise RequestUnsupportedContentType("Unsupported content type", errors=[{
+                "type": "unsupported_content_type", "loc": ("body",), "msg": f"Unsupported content type: {media_type}",
+                "input": {}, "ctx": {}}])
+        return super()._get_body(app)
+
+
 def install(app: ApiGatewayResolver) -> None:
     """Map every error a caller can cause, and our own failures, to problem+json on ``app``."""
+    if hasattr(app, "_request_validation_middleware"):  # set by enable_validation=True; read per request
+        app._request_validation_middleware = JsonBodiesOnly()
 
     def path() -> str:
         return app.current_event.path
