@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,6 +268,7 @@ class Template:
             "AWS::Events::Archive": "ArchiveName",
             "AWS::Cognito::UserPool": "UserPoolName",
             "AWS::CloudWatch::Alarm": "AlarmName",
+            "AWS::KMS::Alias": "AliasName",
         }.get(kind)
         name = self._prop(logical_id, own) if own else None
         if name:
@@ -304,6 +306,8 @@ class Template:
                 return f"{prefix}:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{name}"
             case "AWS::Serverless::LayerVersion":
                 return f"{prefix}:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:1"
+            case "AWS::KMS::Key":
+                return f"{prefix}:kms:{REGION}:{ACCOUNT_ID}:key/{self.ref(logical_id)}"
         raise TemplateError(f"No local ARN for {logical_id} ({kind})")
 
     def queue_url(self, logical_id: str) -> str:
@@ -328,6 +332,9 @@ class Template:
                 return f"{REGION}_{logical_id[:9]}"
             case "AWS::Cognito::UserPoolClient":
                 return f"local{logical_id.lower()}"[:26]
+            case "AWS::KMS::Key":
+                # A key id is a UUID; a fixed one per logical id keeps restarts and references consistent.
+                return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{STACK_NAME}/{logical_id}"))
         return self.physical_name(logical_id)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
