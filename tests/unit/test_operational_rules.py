@@ -21,7 +21,7 @@ def test_the_template_meets_the_standards() -> None:
 
 def test_a_function_without_its_log_group_is_caught() -> None:
     text = (ROOT / "template.yaml").read_text().replace(
-        "      LoggingConfig:\n        LogGroup: !Ref LifecycleLogGroup\n        LogFormat: JSON\n", "", 1)
+        "      LoggingConfig:\n        LogGroup: !Ref LifecycleLogGroup\n", "", 1)
     assert "E9001" in rule_ids(text)
 
 
