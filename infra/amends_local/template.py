@@ -165,6 +165,11 @@ class Rule:
     targets: tuple[RuleTarget, ...]
     description: str = ""
 
+    @property
+    def ref(self) -> str:
+        """CloudFormation's Ref of a rule: its name, or ``<bus>|<name>`` for a rule on a custom bus."""
+        return self.name if self.bus_name == DEFAULT_BUS else f"{self.bus_name}|{self.name}"
+
 
 @dataclass(frozen=True)
 class Archive:
@@ -315,6 +320,8 @@ class Template:
 
     def ref(self, logical_id: str) -> str:
         """What ``!Ref`` of a resource gives, as CloudFormation documents it per type."""
+        if (generated := self._generated_rule(logical_id)) is not None:
+            return generated.ref
         kind = self.type_of(logical_id)
         match kind:
             case "AWS::SQS::Queue":
@@ -335,9 +342,13 @@ class Template:
             case "AWS::KMS::Key":
                 # A key id is a UUID; a fixed one per logical id keeps restarts and references consistent.
                 return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{STACK_NAME}/{logical_id}"))
+            case "AWS::Events::Rule":
+                return self.rules()[logical_id].ref
         return self.physical_name(logical_id)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
+        if (generated := self._generated_rule(logical_id)) is not None and attribute == "Arn":
+            return generated.arn
         kind = self.type_of(logical_id)
         if attribute == "Arn":
             return self.arn(logical_id)
@@ -355,6 +366,12 @@ class Template:
         if kind == "AWS::Cognito::UserPool" and attribute == "ProviderName":
             return f"cognito-idp.{REGION}.amazonaws.com/{self.ref(logical_id)}"
         raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute} ({kind}) has no local value")
+
+    def _generated_rule(self, logical_id: str) -> Rule | None:
+        """A rule SAM generates from a function's or state machine's event (``<Owner><Event>``), if that is one."""
+        if logical_id in self.resources:
+            return None
+        return self.rules().get(logical_id)
 
     def bus_name_of(self, value: str | None) -> str:
         """EventBusName may be a name or an ARN; absent means the default bus."""

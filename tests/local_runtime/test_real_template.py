@@ -110,3 +110,14 @@ def test_functions_state_machines_and_identity(real_stack) -> None:
 def test_every_handler_is_loaded(real_stack) -> None:
     for logical_id in real_stack.template.functions():
         assert callable(real_stack.functions.handler(logical_id))
+
+
+def test_rules_resolve_as_cloudformation_resolves_them(real_stack) -> None:
+    """Ref of a rule is ``<bus>|<name>`` on a custom bus (alarms split it); SAM's generated rules resolve too."""
+    template = real_stack.template
+    rules = template.rules()
+    for logical_id in ("AcknowledgementSentRule", "CaseLifecycleStateMachineCaseOpened"):
+        rule = rules[logical_id]
+        assert template.resolve({"Ref": logical_id}) == f"{rule.bus_name}|{rule.name}"
+        assert template.resolve({"Fn::GetAtt": [logical_id, "Arn"]}) == rule.arn
+    assert template.resolve({"Ref": "OutboxSweeperFunctionSweep"}) == rules["OutboxSweeperFunctionSweep"].name

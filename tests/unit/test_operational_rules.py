@@ -44,3 +44,9 @@ def test_an_async_function_without_failure_destination_is_caught() -> None:
         "      EventInvokeConfig:\n        MaximumRetryAttempts: 2\n        DestinationConfig:\n          OnFailure:\n"
         "            Type: SQS\n            Destination: !GetAtt ScheduledDLQ.Arn\n", "", 1)
     assert "E9003" in rule_ids(text)
+
+
+def test_a_queue_target_without_dead_letter_queue_is_caught() -> None:
+    text = (ROOT / "template.yaml").read_text().replace(
+        "          DeadLetterConfig:\n            Arn: !GetAtt NotificationsDeliveryDLQ.Arn\n", "", 1)
+    assert "E9003" in rule_ids(text)
