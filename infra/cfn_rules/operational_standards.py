@@ -125,3 +125,25 @@ class AsyncTriggersHaveFailureDestinations(CloudFormationLintRule):
                         matches.append(RuleMatch(["Resources", name, "Properties", "Targets", i],
                                                  f"target {target.get('Id')} of {name} needs a {needed}"))
         return matches
+
+
+class FunctionLogLevelTakesEffect(CloudFormationLintRule):
+    """With JSON logs, Lambda filters the function's log lines by ApplicationLogLevel (INFO when absent), and
+    Powertools defers to it: without it the LogLevel parameter would change nothing."""
+
+    id = "E9009"
+    shortdesc = "JSON-logging function without an application log level"
+    description = "Each function whose LoggingConfig.LogFormat is JSON sets LoggingConfig.ApplicationLogLevel."
+    source_url = "https://github.com/amends/amends/blob/main/README.md#design-notes"
+    tags = ["amends", "logging"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        functions = {**_resources(cfn, "AWS::Lambda::Function"), **_resources(cfn, "AWS::Serverless::Function")}
+        matches = []
+        for name, fn in functions.items():
+            config = fn.get("Properties", {}).get("LoggingConfig", {})
+            if config.get("LogFormat") == "JSON" and not config.get("ApplicationLogLevel"):
+                matches.append(RuleMatch(["Resources", name, "Properties"],
+                                         f"{name} logs JSON and needs LoggingConfig.ApplicationLogLevel "
+                                         f"(e.g. !Ref LogLevel, in Globals)"))
+        return matches
