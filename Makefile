@@ -9,7 +9,18 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .local/uv/bin/uv)
 ROLE ?= handler
 export AMENDS_PORT ?= 3000
 
-.PHONY: help setup run test lint docs bench token clean build deploy
+# The SAM CLI and checkov run from PyPI in uv's isolated tool environments, at pinned versions: nothing global.
+SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+AWS_REGION ?= eu-west-2
+# sam build installs the layer's dependencies (arm64 wheels) with a python3.13 that has pip; the project's .venv has
+# none (uv does not seed it, and uv sync would remove it), so a small seeded venv under .local/ serves the build.
+BUILD_PYTHON := .local/build-python
+SAM := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(BUILD_PYTHON)/bin:$$PATH" \
+	$(UV) tool run --quiet --python 3.13 --from aws-sam-cli==$(SAM_CLI_VERSION) sam
+CHECKOV := $(UV) tool run --quiet --python 3.13 --from checkov==$(CHECKOV_VERSION) checkov
+
+.PHONY: help setup run test lint scan docs bench token clean build deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,17 +32,28 @@ help: ## list the targets
 setup: $(if $(filter .local/uv/bin/uv,$(UV)),.local/uv/bin/uv) ## install the locked dependencies into .venv
 	@$(UV) sync --frozen --quiet
 
+$(BUILD_PYTHON)/bin/python3.13: | setup
+	@$(UV) venv --quiet --seed --python 3.13 $(BUILD_PYTHON)
+
 run: setup ## run the whole stack locally on http://127.0.0.1:$AMENDS_PORT (Ctrl-C stops it)
 	@.venv/bin/python -m amends_local run  # not through `uv run`: it turns a clean Ctrl-C into exit 130
 
-test: setup ## lint the template, check generated documents, run every test
+test: setup $(BUILD_PYTHON)/bin/python3.13 ## lint, scan and build the template, check generated documents, run every test
 	@$(UV) run --frozen cfn-lint template.yaml
+	@$(SAM) validate --lint --region $(AWS_REGION)
+	@$(MAKE) --no-print-directory scan
+	@mkdir -p .aws-sam && echo "sam build (the arm64 layer from PyPI's wheels; output in .aws-sam/build.log)"
+	@$(SAM) build --region $(AWS_REGION) > .aws-sam/build.log 2>&1 || (cat .aws-sam/build.log && exit 1)
 	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-annotate --no-header --quiet | diff -u layers/amends/requirements.txt - \
 		|| (echo "layers/amends/requirements.txt is out of date: run make docs" && exit 1)
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-lint: setup ## cfn-lint the template
+lint: setup ## cfn-lint the template (with our rules) and sam validate --lint it
 	@$(UV) run --frozen cfn-lint template.yaml
+	@$(SAM) validate --lint --region $(AWS_REGION)
+
+scan: $(if $(filter .local/uv/bin/uv,$(UV)),.local/uv/bin/uv) ## checkov on the template: no failed check (skips are on their resources, with the reason)
+	@$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download  # offline: no Prisma Cloud
 
 docs: setup ## regenerate the committed OpenAPI document, event catalogue and layer requirements
 	@$(UV) run --frozen python -m amends_local.docs
@@ -43,11 +65,11 @@ bench: setup ## print cold-start import times and the AWS calls and capacity one
 token: setup ## print a local staff token: make token ROLE=supervisor
 	@$(UV) run --frozen python -m amends_local token --role $(ROLE)
 
-build: ## sam build (needs the SAM CLI)
-	sam build
+build: setup $(BUILD_PYTHON)/bin/python3.13 ## sam build into .aws-sam/build (the SAM CLI from PyPI, pinned)
+	$(SAM) build
 
-deploy: build ## sam deploy --guided (needs the SAM CLI and AWS credentials)
-	sam deploy --guided
+deploy: build ## sam deploy --guided (needs AWS credentials; later: make deploy DEPLOY_ARGS="--config-env prod")
+	$(SAM) deploy $(if $(DEPLOY_ARGS),$(DEPLOY_ARGS),--guided)
 
 clean: ## forget local data (DynamoDB Local tables, clock, local keys)
 	rm -rf .local/dynamodb-data .local/clock.json .local/stream-checkpoints.json .local/local-idp

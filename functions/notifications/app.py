@@ -2,7 +2,8 @@
 
 Each SQS message is an EventBridge event; its detail is a domain event. A redelivered event is recognised
 by its event_id and not sent twice. A message that fails is retried and, after the queue's
-maxReceiveCount, kept in the dead-letter queue with an alarm.
+maxReceiveCount, kept in the dead-letter queue with an alarm. Lambda's Errors metric stays at zero when only
+some messages fail, so each invocation emits FailedRecords (an alarm watches it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from amends.domain.events import DomainEvent
 from amends.services import notifications
 from amends.settings import get_settings
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -52,9 +54,24 @@ def handle_record(record: SQSRecord) -> None:
     _notify_once()(event=envelope["detail"])
 
 
+def report_failed_records(count: int, context: LambdaContext) -> None:
+    """One EMF document per invocation, in POWERTOOLS_METRICS_NAMESPACE with the service and the function's name.
+
+    single_metric keeps its own state; Metrics' state is shared by every instance in a process.
+    """
+    with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=count) as metric:
+        metric.add_dimension(name="function_name", value=context.function_name)
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency_config.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=handle_record, processor=processor,
-                                    context=context)
+    failed = len(event.get("Records", []))  # all of them, unless the batch is processed
+    try:
+        response = process_partial_response(event=event, record_handler=handle_record, processor=processor,
+                                            context=context)
+        failed = len(response["batchItemFailures"])
+        return response
+    finally:
+        report_failed_records(failed, context)

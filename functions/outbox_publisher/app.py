@@ -1,7 +1,9 @@
 """DynamoDB stream → event bus: publishes the outbox events each case change wrote with it.
 
 Failed records are reported individually (ReportBatchItemFailures), retried by Lambda, and after the
-last retry land in the on-failure queue; the scheduled sweeper publishes anything still pending.
+last retry land in the on-failure queue; the scheduled sweeper publishes anything still pending. Lambda's
+Errors metric stays at zero when only some records fail, so each invocation emits FailedRecords (an alarm
+watches it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from amends.adapters.dynamodb import event_from_outbox_image
 from amends.services import outbox
 from amends.settings import get_clock
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -36,8 +39,23 @@ def publish_record(record: DynamoDBRecord) -> None:
                                     "reference": event.case_reference})
 
 
+def report_failed_records(count: int, context: LambdaContext) -> None:
+    """One EMF document per invocation, in POWERTOOLS_METRICS_NAMESPACE with the service and the function's name.
+
+    single_metric keeps its own state; Metrics' state is shared by every instance in a process.
+    """
+    with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=count) as metric:
+        metric.add_dimension(name="function_name", value=context.function_name)
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=publish_record, processor=processor,
-                                    context=context)
+    failed = len(event.get("Records", []))  # all of them, unless the batch is processed
+    try:
+        response = process_partial_response(event=event, record_handler=publish_record, processor=processor,
+                                            context=context)
+        failed = len(response["batchItemFailures"])
+        return response
+    finally:
+        report_failed_records(failed, context)

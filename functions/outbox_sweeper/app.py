@@ -1,4 +1,8 @@
-"""Scheduled safety net for the outbox: publishes events still pending after the grace period."""
+"""Scheduled safety net for the outbox: publishes events still pending after the grace period.
+
+Events the bus refuses stay pending for the next run; each run emits how many as FailedRecords (an alarm
+watches it), in POWERTOOLS_METRICS_NAMESPACE with the service and the function's name.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from amends import wiring
 from amends.services import outbox
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
@@ -21,6 +26,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
         grace_seconds=get_settings().outbox_grace_seconds, clock=get_clock(),
         publisher=wiring.event_publisher(), outbox=wiring.case_repository(),
     )
+    with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=failed) as metric:
+        metric.add_dimension(name="function_name", value=context.function_name)
     if published or failed:
         logger.warning("outbox sweep published late events", extra={"published": published, "failed": failed})
     return {"published": published, "failed": failed}

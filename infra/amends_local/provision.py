@@ -38,6 +38,16 @@ PROVIDED_ELSEWHERE = {
     "AWS::Cognito::UserPoolGroup": "groups are claims in the local gateway's tokens",
 }
 
+# Resources with no local meaning; provision() reports these reasons for them.
+ACCOUNTED_FOR = {
+    "AWS::KMS::Key": "not needed locally: queues, topics and log groups record the key's id (Ref/GetAtt resolve to "
+    "a fixed local id) and the emulators keep data unencrypted",
+    "AWS::KMS::Alias": "names the KMS key, which is not needed locally",
+    "AWS::IAM::Role": "moto enforces no IAM policy; functions and state machines run under one local role",
+    "AWS::ApiGateway::Account": "account-level API Gateway setting; the local gateway writes no CloudWatch logs",
+    "AWS::CloudFormation::WaitConditionHandle": "orders resources during a CloudFormation deployment only",
+}
+
 
 @dataclass(frozen=True)
 class Bridge:
@@ -91,9 +101,8 @@ class Provisioner:
         self.ses_identity()
         for rid, resource in self.t.resources.items():
             if rid not in self.report:
-                self.report[rid] = PROVIDED_ELSEWHERE.get(
-                    resource["Type"], f"not emulated ({resource['Type']})"
-                )
+                kind = resource["Type"]
+                self.report[rid] = PROVIDED_ELSEWHERE.get(kind) or ACCOUNTED_FOR.get(kind, f"not emulated ({kind})")
         return self.report
 
     # ---- DynamoDB ------------------------------------------------------------------------------------------
@@ -119,14 +128,15 @@ class Provisioner:
                     args[key] = [_index(i, args["BillingMode"]) for i in p[key]]
             if p.get("StreamSpecification"):
                 args["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+            if p.get("SSESpecification"):
+                args["SSESpecification"] = _sse(p["SSESpecification"])
             self.dynamodb.create_table(**args)
             self.dynamodb.get_waiter("table_exists").wait(TableName=table.name, WaiterConfig={"Delay": 0.2})
             ttl = p.get("TimeToLiveSpecification")
             if ttl and ttl.get("Enabled"):
                 self.dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
-            for ignored in ("PointInTimeRecoverySpecification", "SSESpecification"):
-                if ignored in p:
-                    log.debug("%s: %s has no local meaning; ignored", rid, ignored)
+            if "PointInTimeRecoverySpecification" in p:
+                log.debug("%s: PointInTimeRecoverySpecification has no local meaning; ignored", rid)
             self.report[rid] = f"created table {table.name}"
 
     # ---- SQS -----------------------------------------------------------------------------------------------
@@ -150,6 +160,8 @@ class Provisioner:
                     "FifoQueue",
                     "ContentBasedDeduplication",
                     "SqsManagedSseEnabled",
+                    "KmsMasterKeyId",
+                    "KmsDataKeyReusePeriodSeconds",
                 )
             }
             if queue.redrive_policy:
@@ -288,8 +300,10 @@ class Provisioner:
             if res["Type"] != "AWS::Logs::LogGroup":
                 continue
             name = self.t.physical_name(rid)
-            _create(logs.create_log_group, "ResourceAlreadyExistsException", logGroupName=name)
-            days = self.t.resolve(res.get("Properties", {}).get("RetentionInDays"))
+            props = self.t.resolve(res.get("Properties", {}))
+            key = {"kmsKeyId": props["KmsKeyId"]} if props.get("KmsKeyId") else {}
+            _create(logs.create_log_group, "ResourceAlreadyExistsException", logGroupName=name, **key)
+            days = props.get("RetentionInDays")
             if days:
                 logs.put_retention_policy(logGroupName=name, retentionInDays=int(days))
             self.report[rid] = f"log group {name} (handlers log to this process's stderr)"
@@ -298,7 +312,8 @@ class Provisioner:
         sns = self._moto("sns")
         for rid, res in self.t.resources.items():
             if res["Type"] == "AWS::SNS::Topic":
-                sns.create_topic(Name=self.t.physical_name(rid))
+                key = self.t.resolve(res.get("Properties", {}).get("KmsMasterKeyId"))
+                sns.create_topic(Name=self.t.physical_name(rid), Attributes={"KmsMasterKeyId": key} if key else {})
                 self.report[rid] = f"topic {self.t.physical_name(rid)}"
         for rid, res in self.t.resources.items():
             if res["Type"] == "AWS::SNS::Subscription":
@@ -368,6 +383,13 @@ def _index(index: dict[str, Any], billing_mode: str) -> dict[str, Any]:
     out = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
     if billing_mode == "PROVISIONED" and "ProvisionedThroughput" in index:
         out["ProvisionedThroughput"] = _throughput(index["ProvisionedThroughput"])
+    return out
+
+
+def _sse(spec: dict[str, Any]) -> dict[str, Any]:
+    """The template's SSESpecification (SSEEnabled) in the API's shape (Enabled); the emulators only record it."""
+    out: dict[str, Any] = {"Enabled": bool(spec.get("SSEEnabled"))}
+    out.update({k: spec[k] for k in ("SSEType", "KMSMasterKeyId") if spec.get(k)})
     return out
 
 

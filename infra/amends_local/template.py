@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,11 @@ class Rule:
     targets: tuple[RuleTarget, ...]
     description: str = ""
 
+    @property
+    def ref(self) -> str:
+        """CloudFormation's Ref of a rule: its name, or ``<bus>|<name>`` for a rule on a custom bus."""
+        return self.name if self.bus_name == DEFAULT_BUS else f"{self.bus_name}|{self.name}"
+
 
 @dataclass(frozen=True)
 class Archive:
@@ -271,6 +277,7 @@ class Template:
             "AWS::Events::Archive": "ArchiveName",
             "AWS::Cognito::UserPool": "UserPoolName",
             "AWS::CloudWatch::Alarm": "AlarmName",
+            "AWS::KMS::Alias": "AliasName",
         }.get(kind)
         name = self._prop(logical_id, own) if own else None
         if name:
@@ -308,6 +315,8 @@ class Template:
                 return f"{prefix}:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{name}"
             case "AWS::Serverless::LayerVersion":
                 return f"{prefix}:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:1"
+            case "AWS::KMS::Key":
+                return f"{prefix}:kms:{REGION}:{ACCOUNT_ID}:key/{self.ref(logical_id)}"
         raise TemplateError(f"No local ARN for {logical_id} ({kind})")
 
     def queue_url(self, logical_id: str) -> str:
@@ -315,6 +324,8 @@ class Template:
 
     def ref(self, logical_id: str) -> str:
         """What ``!Ref`` of a resource gives, as CloudFormation documents it per type."""
+        if (generated := self._generated_rule(logical_id)) is not None:
+            return generated.ref
         kind = self.type_of(logical_id)
         match kind:
             case "AWS::SQS::Queue":
@@ -332,9 +343,16 @@ class Template:
                 return f"{REGION}_{logical_id[:9]}"
             case "AWS::Cognito::UserPoolClient":
                 return f"local{logical_id.lower()}"[:26]
+            case "AWS::KMS::Key":
+                # A key id is a UUID; a fixed one per logical id keeps restarts and references consistent.
+                return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{STACK_NAME}/{logical_id}"))
+            case "AWS::Events::Rule":
+                return self.rules()[logical_id].ref
         return self.physical_name(logical_id)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
+        if (generated := self._generated_rule(logical_id)) is not None and attribute == "Arn":
+            return generated.arn
         kind = self.type_of(logical_id)
         if attribute == "Arn":
             return self.arn(logical_id)
@@ -352,6 +370,12 @@ class Template:
         if kind == "AWS::Cognito::UserPool" and attribute == "ProviderName":
             return f"cognito-idp.{REGION}.amazonaws.com/{self.ref(logical_id)}"
         raise TemplateError(f"Fn::GetAtt {logical_id}.{attribute} ({kind}) has no local value")
+
+    def _generated_rule(self, logical_id: str) -> Rule | None:
+        """A rule SAM generates from a function's or state machine's event (``<Owner><Event>``), if that is one."""
+        if logical_id in self.resources:
+            return None
+        return self.rules().get(logical_id)
 
     def bus_name_of(self, value: str | None) -> str:
         """EventBusName may be a name or an ARN; absent means the default bus."""

@@ -81,8 +81,8 @@ class AsyncTriggersHaveFailureDestinations(CloudFormationLintRule):
 
     id = "E9003"
     shortdesc = "Asynchronous trigger without a failure destination"
-    description = ("Stream event source mappings set DestinationConfig.OnFailure; EventBridge rule targets that "
-                   "are not queues set a DeadLetterConfig.")
+    description = ("Stream event source mappings set DestinationConfig.OnFailure; every EventBridge rule target "
+                   "sets a RetryPolicy and a DeadLetterConfig.")
     source_url = "https://github.com/amends/amends/blob/main/README.md#design-notes"
     tags = ["amends", "reliability"]
 
@@ -97,8 +97,9 @@ class AsyncTriggersHaveFailureDestinations(CloudFormationLintRule):
                     matches.append(RuleMatch(path, f"{name}.{event_name} reads a stream and needs "
                                                    f"DestinationConfig.OnFailure"))
                 if event.get("Type") in {"EventBridgeRule", "CloudWatchEvent", "Schedule"}:
-                    if not props.get("DeadLetterConfig"):
-                        matches.append(RuleMatch(path, f"{name}.{event_name} needs a DeadLetterConfig"))
+                    for needed in ("RetryPolicy", "DeadLetterConfig"):
+                        if not props.get(needed):
+                            matches.append(RuleMatch(path, f"{name}.{event_name} needs a {needed}"))
                     # The rule's DLQ gets only events it could not hand over; a function that fails after being
                     # invoked asynchronously is retried by Lambda and then dropped unless it names a destination.
                     invoke_config = resource.get("Properties", {}).get("EventInvokeConfig", {})
@@ -115,12 +116,34 @@ class AsyncTriggersHaveFailureDestinations(CloudFormationLintRule):
             if source_type == "AWS::DynamoDB::Table" and not props.get("DestinationConfig", {}).get("OnFailure"):
                 matches.append(RuleMatch(["Resources", name, "Properties"],
                                          f"{name} reads a stream and needs DestinationConfig.OnFailure"))
-        queues = set(_resources(cfn, "AWS::SQS::Queue"))
+        # Queue targets too: a queue's redrive policy covers what reached the queue, not what EventBridge could
+        # not put into it (a policy or key it may not use, a deleted queue).
         for name, rule in _resources(cfn, "AWS::Events::Rule").items():
             for i, target in enumerate(rule.get("Properties", {}).get("Targets", [])):
-                if _ref(target.get("Arn")) in queues:
-                    continue  # the queue's own redrive policy covers it
-                if not target.get("DeadLetterConfig"):
-                    matches.append(RuleMatch(["Resources", name, "Properties", "Targets", i],
-                                             f"target {target.get('Id')} of {name} needs a DeadLetterConfig"))
+                for needed in ("RetryPolicy", "DeadLetterConfig"):
+                    if not target.get(needed):
+                        matches.append(RuleMatch(["Resources", name, "Properties", "Targets", i],
+                                                 f"target {target.get('Id')} of {name} needs a {needed}"))
+        return matches
+
+
+class FunctionLogLevelTakesEffect(CloudFormationLintRule):
+    """With JSON logs, Lambda filters the function's log lines by ApplicationLogLevel (INFO when absent), and
+    Powertools defers to it: without it the LogLevel parameter would change nothing."""
+
+    id = "E9009"
+    shortdesc = "JSON-logging function without an application log level"
+    description = "Each function whose LoggingConfig.LogFormat is JSON sets LoggingConfig.ApplicationLogLevel."
+    source_url = "https://github.com/amends/amends/blob/main/README.md#design-notes"
+    tags = ["amends", "logging"]
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        functions = {**_resources(cfn, "AWS::Lambda::Function"), **_resources(cfn, "AWS::Serverless::Function")}
+        matches = []
+        for name, fn in functions.items():
+            config = fn.get("Properties", {}).get("LoggingConfig", {})
+            if config.get("LogFormat") == "JSON" and not config.get("ApplicationLogLevel"):
+                matches.append(RuleMatch(["Resources", name, "Properties"],
+                                         f"{name} logs JSON and needs LoggingConfig.ApplicationLogLevel "
+                                         f"(e.g. !Ref LogLevel, in Globals)"))
         return matches

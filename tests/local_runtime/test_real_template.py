@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from amends_local.provision import PROVIDED_ELSEWHERE, bridges
+from amends_local.provision import ACCOUNTED_FOR, PROVIDED_ELSEWHERE, bridges
 
 from .conftest import ROOT, aws, running_stack
 
@@ -25,6 +25,25 @@ def test_every_resource_is_created_or_accounted_for(real_stack) -> None:
     for rid, resource in template.resources.items():
         if resource["Type"] in PROVIDED_ELSEWHERE:
             assert report[rid] == PROVIDED_ELSEWHERE[resource["Type"]]
+        if resource["Type"] in ACCOUNTED_FOR:
+            assert report[rid] == ACCOUNTED_FOR[resource["Type"]]
+
+
+def test_the_data_key_reaches_the_emulators(real_stack) -> None:
+    """Every queue, the alarm topic and every log group name the stack's key, as the template resolves it."""
+    template = real_stack.template
+    key_id, key_arn = template.resolve({"Ref": "DataKey"}), template.resolve({"Fn::GetAtt": ["DataKey", "Arn"]})
+    assert key_arn.endswith(f":key/{key_id}")
+    sqs = aws(real_stack, "sqs")
+    for queue in template.queues().values():
+        attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["KmsMasterKeyId"])["Attributes"]
+        assert attributes["KmsMasterKeyId"] == key_id, queue.logical_id
+    topic = template.resolve({"Ref": "AlarmTopic"})
+    assert aws(real_stack, "sns").get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"] == key_id
+    groups = aws(real_stack, "logs").describe_log_groups()["logGroups"]
+    assert {g["logGroupName"]: g.get("kmsKeyId") for g in groups} == {
+        template.physical_name(rid): key_arn for rid, r in template.resources.items() if r["Type"] == "AWS::Logs::LogGroup"
+    }
 
 
 def test_tables(real_stack) -> None:
@@ -91,3 +110,14 @@ def test_functions_state_machines_and_identity(real_stack) -> None:
 def test_every_handler_is_loaded(real_stack) -> None:
     for logical_id in real_stack.template.functions():
         assert callable(real_stack.functions.handler(logical_id))
+
+
+def test_rules_resolve_as_cloudformation_resolves_them(real_stack) -> None:
+    """Ref of a rule is ``<bus>|<name>`` on a custom bus (alarms split it); SAM's generated rules resolve too."""
+    template = real_stack.template
+    rules = template.rules()
+    for logical_id in ("AcknowledgementSentRule", "CaseLifecycleStateMachineCaseOpened"):
+        rule = rules[logical_id]
+        assert template.resolve({"Ref": logical_id}) == f"{rule.bus_name}|{rule.name}"
+        assert template.resolve({"Fn::GetAtt": [logical_id, "Arn"]}) == rule.arn
+    assert template.resolve({"Ref": "OutboxSweeperFunctionSweep"}) == rules["OutboxSweeperFunctionSweep"].name

@@ -1,0 +1,66 @@
+"""Batch consumers report how many records failed as an EMF metric, which the template's alarms watch.
+
+Lambda's Errors metric stays at zero when a batch fails only in part, so without this a stuck record is silent.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+from .events import load
+
+
+def failed_records(output: str, function_name: str) -> list[int]:
+    """FailedRecords values of the EMF documents the named function printed, with the dimensions alarms use.
+
+    The stack's own pipeline may invoke the same function meanwhile, so callers look for their value among these.
+    """
+    values = []
+    for line in output.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        if document.get("function_name") != function_name or "FailedRecords" not in document:
+            continue
+        [directive] = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "Amends"
+        assert sorted(directive["Dimensions"][0]) == ["function_name", "service"]
+        assert document["service"] == "amends"
+        values.append(sum(document["FailedRecords"]))  # Powertools writes a metric's values as a list
+    return values
+
+
+def test_the_outbox_publisher_counts_the_records_it_reports(stack, capsys) -> None:
+    event = load("dynamodb_outbox_insert.json")
+    bad = copy.deepcopy(event["Records"][0])
+    bad["dynamodb"]["NewImage"]["event"] = {"M": {"nonsense": {"S": "x"}}}
+    event["Records"] = [bad]
+    with pytest.raises(BatchProcessingError):  # the whole batch failed: Lambda retries it
+        stack.functions.invoke("OutboxPublisherFunction", event)
+    name = stack.template.functions()["OutboxPublisherFunction"].name
+    assert 1 in failed_records(capsys.readouterr().out, name)
+
+
+def test_the_notifications_function_counts_the_messages_it_reports(stack, capsys) -> None:
+    event = load("sqs_notification_acknowledged.json")
+    opened = load("eventbridge_case_opened.json")  # needs no notification, so it succeeds without a case
+    opened["detail"]["event_id"] = str(uuid.uuid4())
+    good, bad = copy.deepcopy(event["Records"][0]), copy.deepcopy(event["Records"][0])
+    good["body"], good["messageId"] = json.dumps(opened), "good"
+    bad["body"], bad["messageId"] = "not json", "bad"
+    event["Records"] = [good, bad]
+    assert stack.functions.invoke("NotificationsFunction", event) == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+    name = stack.template.functions()["NotificationsFunction"].name
+    assert 1 in failed_records(capsys.readouterr().out, name)
+
+
+def test_the_sweeper_reports_a_run_without_failures(stack, capsys) -> None:
+    stack.functions.invoke("OutboxSweeperFunction", load("schedule_outbox_sweep.json"))
+    name = stack.template.functions()["OutboxSweeperFunction"].name
+    values = failed_records(capsys.readouterr().out, name)
+    assert values and set(values) == {0}
