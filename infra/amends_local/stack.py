@@ -7,7 +7,8 @@
 ``start()`` brings up DynamoDB Local (moto's DynamoDB if it cannot run), the moto server, every resource, the
 functions' execution environments (worker processes, one per function to begin with), the pollers (SQS, DynamoDB
 streams, EventBridge bridges, schedules) and, when ``api_port`` is not None, the HTTP gateway (0 = any free port).
-``stop()`` undoes it all, ends every worker, and is safe to call twice. This process's os.environ is left alone.
+``stop()`` undoes it all, ends every worker, and is safe to call twice. The handlers' variables never enter this
+process's os.environ.
 
 ``quiet=True`` sends the handlers' logs to ``<state_dir>/logs/<LogicalId>.log`` and the runtime's own (moto's
 included) to ``<state_dir>/logs/runtime.log`` instead of stderr (tests, ``make bench``). ``meter_calls=True`` has every

@@ -95,6 +95,8 @@ def test_a_function_sees_its_own_variables_and_lambdas_not_another_functions(reg
 
 
 def test_invocations_run_at_once_each_in_its_own_environment_up_to_the_concurrency(registry) -> None:
+    at_once(registry, *[("SleeperFunction", {"sleep": 0.5})] * 2)  # two warm environments, however slow a cold start
+    assert registry.environment_count("SleeperFunction") == 2
     first, second, third = sorted(
         at_once(registry, *[("SleeperFunction", {"sleep": 1})] * 3), key=lambda r: r["started"]
     )
