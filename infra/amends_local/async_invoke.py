@@ -17,12 +17,12 @@ import json
 import logging
 import threading
 import time
-import traceback
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from amends_local.aws import client
+from amends_local.environments import error_payload, error_type
 from amends_local.lambdas import FunctionRegistry
 from amends_local.template import ACCOUNT_ID, Function
 
@@ -49,9 +49,7 @@ def invoke_async(
         try:
             result = registry.invoke(logical_id, event)
         except Exception as error:  # noqa: BLE001 - a function error: Lambda retries, then dead-letters
-            log.warning(
-                "%s (async) attempt %d raised %s: %s", fn.logical_id, attempt, type(error).__name__, error
-            )
+            log.warning("%s (async) attempt %d raised %s: %s", fn.logical_id, attempt, error_type(error), error)
             failure = error
         else:
             _to_destination(
@@ -71,12 +69,7 @@ def invoke_async(
 def _failed(
     fn: Function, request_id: str, attempts: int, event: Any, error: Exception, moto_endpoint: str
 ) -> None:
-    payload = {
-        "errorType": type(error).__name__,
-        "errorMessage": str(error),
-        "stackTrace": traceback.format_tb(error.__traceback__),
-    }
-    record = _record(fn, request_id, "RetriesExhausted", attempts, event, payload, "Unhandled")
+    record = _record(fn, request_id, "RetriesExhausted", attempts, event, error_payload(error), "Unhandled")
     if _to_destination(fn, "OnFailure", record, moto_endpoint):
         return
     dlq = fn.dead_letter_queue
@@ -99,7 +92,7 @@ def _failed(
         "%s (async): retries exhausted (%s: %s) and no OnFailure destination or DeadLetterQueue: "
         "event dropped, as Lambda would: %s",
         fn.logical_id,
-        type(error).__name__,
+        error_type(error),
         error,
         json.dumps(event),
     )

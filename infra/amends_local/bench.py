@@ -14,7 +14,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -62,81 +61,51 @@ def cold_starts() -> None:
 
 
 class CallMeter:
-    """Counts the AWS calls the project's handlers make (not the local runtime's own polling), per function, and
-    the DynamoDB capacity they consume (DynamoDB Local reports it when asked with ReturnConsumedCapacity)."""
+    """Sums the AWS calls the project's handlers make (not the local runtime's own polling), per function, and the
+    DynamoDB capacity they consume. The stack runs with ``meter_calls=True``: each execution environment records its
+    handler's calls (DynamoDB asked for ReturnConsumedCapacity) and the registry collects them in ``calls``."""
 
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.read_units = 0.0
-        self.write_units = 0.0
-        self._local = threading.local()
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
 
-    def install(self) -> None:
-        import botocore.client
+    def snapshot(self) -> int:
+        return len(self.registry.calls)
 
-        from amends_local.lambdas import FunctionRegistry
-
-        meter, make_api_call, invoke = self, botocore.client.BaseClient._make_api_call, FunctionRegistry.invoke
-
-        def counted_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            function = getattr(meter._local, "function", None)
-            if function is None:
-                return make_api_call(client, operation, params)
-            service = client.meta.service_model.service_name
-            shape = client.meta.service_model.operation_model(operation).input_shape
-            if service == "dynamodb" and shape and "ReturnConsumedCapacity" in shape.members:
-                params = {**params, "ReturnConsumedCapacity": "TOTAL"}
-            response: dict[str, Any] = {}
-            try:
-                response = make_api_call(client, operation, params)
-                return response
-            finally:  # refused calls (a failed condition) are calls too, and are billed
-                meter._record(function, service, operation, response)
-
-        def metered_invoke(registry: Any, logical_id: str, event: Any) -> Any:
-            outer = getattr(meter._local, "function", None)
-            meter._local.function = logical_id
-            try:
-                return invoke(registry, logical_id, event)
-            finally:
-                meter._local.function = outer
-
-        botocore.client.BaseClient._make_api_call = counted_call
-        FunctionRegistry.invoke = metered_invoke
-
-    def _record(self, function: str, service: str, operation: str, response: dict[str, Any]) -> None:
-        self.calls[f"{function}: {service}:{operation}"] += 1
-        consumed = response.get("ConsumedCapacity")
-        for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
-            units = float(entry.get("CapacityUnits") or 0)
-            reads = float(entry.get("ReadCapacityUnits") or 0)
-            writes = float(entry.get("WriteCapacityUnits") or 0)
-            if not reads and not writes:  # DynamoDB Local reports only CapacityUnits: attribute by operation
-                if operation in {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}:
-                    reads = units
-                else:
-                    writes = units
-            self.read_units += reads
-            self.write_units += writes
-
-    def snapshot(self) -> tuple[Counter[str], float, float]:
-        return Counter(self.calls), self.read_units, self.write_units
-
-    def report(self, title: str, since: tuple[Counter[str], float, float]) -> None:
-        calls = self.calls - since[0]
-        print(f"{title}: {sum(calls.values())} AWS calls, "
-              f"{self.read_units - since[1]:.1f} RCU, {self.write_units - since[2]:.1f} WCU")
+    def report(self, title: str, since: int) -> None:
+        calls: Counter[str] = Counter()
+        read_units = write_units = 0.0
+        for call in self.registry.calls[since:]:
+            calls[f"{call.function}: {call.service}:{call.operation}"] += 1
+            reads, writes = _capacity(call.operation, call.consumed)
+            read_units, write_units = read_units + reads, write_units + writes
+        print(f"{title}: {sum(calls.values())} AWS calls, {read_units:.1f} RCU, {write_units:.1f} WCU")
         for call, count in sorted(calls.items()):
             print(f"    {count:3d} × {call}")
+
+
+def _capacity(operation: str, consumed: Any) -> tuple[float, float]:
+    """Read and write units of one call's ConsumedCapacity (a dict, or a list for batch and transaction calls)."""
+    read_units = write_units = 0.0
+    for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+        units = float(entry.get("CapacityUnits") or 0)
+        reads = float(entry.get("ReadCapacityUnits") or 0)
+        writes = float(entry.get("WriteCapacityUnits") or 0)
+        if not reads and not writes:  # DynamoDB Local reports only CapacityUnits: attribute by operation
+            if operation in {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}:
+                reads = units
+            else:
+                writes = units
+        read_units, write_units = read_units + reads, write_units + writes
+    return read_units, write_units
 
 
 def intake_costs() -> None:
     from amends_local.stack import LocalStack
 
-    meter = CallMeter()
-    meter.install()
     event = json.loads((ROOT / "events" / "api_file_complaint.json").read_text())
-    with LocalStack(ROOT, persist=False, api_port=None) as stack:
+    # Quiet: the handlers' and the runtime's logs go to .local/logs/, not between the figures.
+    with LocalStack(ROOT, persist=False, api_port=None, quiet=True, meter_calls=True) as stack:
+        meter = CallMeter(stack.functions)
         stack.wait_until_idle(timeout=60)
         key = str(uuid.uuid4())
         event["headers"]["Idempotency-Key"] = key
@@ -146,7 +115,8 @@ def intake_costs() -> None:
         response = stack.functions.invoke("PublicApiFunction", event)
         elapsed = (time.perf_counter() - started) * 1000
         assert response["statusCode"] == 201, response
-        print(f"\nOne intake (POST /complaints with an Idempotency-Key), first call, in-process: {elapsed:.1f} ms")
+        print(f"\nOne intake (POST /complaints with an Idempotency-Key), first call in its execution environment: "
+              f"{elapsed:.1f} ms")
         meter.report("  the API request", before)
         stack.wait_until_idle(timeout=60)
         meter.report("  the whole pipeline it sets off (request, outbox, lifecycle, acknowledgement)", before)
@@ -161,8 +131,9 @@ def intake_costs() -> None:
             started = time.perf_counter()
             assert stack.functions.invoke("PublicApiFunction", event)["statusCode"] == 201
             timings.append((time.perf_counter() - started) * 1000)
-        print(f"\nWarm intakes against DynamoDB Local, in-process (20 new complaints): median "
+        print(f"\nWarm intakes against DynamoDB Local, through the local runtime (20 new complaints): median "
               f"{statistics.median(timings):.1f} ms, max {max(timings):.1f} ms")
+        stack.wait_until_idle(timeout=120)  # their pipelines end before the stack stops
 
 
 def main() -> int:

@@ -1,15 +1,15 @@
 """The runtime clock: real time plus an offset that only ever grows.
 
 Deadlines and schedules are days and minutes apart; to see them happen locally, time is moved forward
-(``advance``) instead of waited for. The offset reaches the handlers as ``AMENDS_CLOCK_OFFSET_SECONDS``
-(``amends.settings.get_clock()`` reads it at invocation) and drives the scheduler. ``make run`` keeps it in
+(``advance``) instead of waited for. The offset reaches the handlers as ``AMENDS_CLOCK_OFFSET_SECONDS``, set in
+their execution environment with each invocation (``amends.settings.get_clock()`` reads it), and drives the
+scheduler. ``make run`` keeps it in
 ``.local/clock.json`` so a restart does not travel back in time; tests keep it in memory.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -40,7 +40,6 @@ class RuntimeClock:
             raise ValueError("The runtime clock only moves forward")
         with self._lock:
             self._offset += by
-            os.environ.update(self.environment())
             if self._state_file is not None:
                 self._state_file.parent.mkdir(parents=True, exist_ok=True)
                 self._state_file.write_text(
@@ -56,5 +55,5 @@ class RuntimeClock:
             self._listeners.append(listener)
 
     def environment(self) -> dict[str, str]:
-        """What the handlers read the clock from (the stack puts it in os.environ at start)."""
+        """What the handlers read the clock from (``FunctionRegistry`` sends it with every invocation)."""
         return {ENV_VAR: str(self._offset.total_seconds())}

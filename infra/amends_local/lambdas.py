@@ -1,103 +1,146 @@
-"""The project's Lambda handlers, loaded in this process and invoked with a Lambda-shaped context.
+"""The project's Lambda functions, each run in execution environments of its own (``environments.py``).
 
-Every function's module is called ``app.py``, so each is imported from its file under a unique module name
-(``amends_fn_<LogicalId>``). All handlers share one process, hence one ``os.environ``: each function's
-resolved environment is merged into it once, at startup, and two functions that set one variable to different
-values are refused (the handlers would otherwise read each other's configuration).
+A function's environment holds exactly what Lambda would give it: the variables the template sets (Globals and
+its own, resolved by ``template.py``), the ones the Lambda service adds (``_HANDLER``, ``AWS_LAMBDA_FUNCTION_NAME``,
+``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``, ``AWS_LAMBDA_LOG_GROUP_NAME``, region, credentials, ``TZ``...) and the
+local endpoints (``AWS_ENDPOINT_URL_*``). Nothing is shared between functions, nor with this process: a variable
+set for one function is invisible to the others, and each has its own module state and Powertools logger.
 
-Invocations come from several threads (pollers, gateway, Step Functions). Each function runs one invocation
-at a time, as one Lambda execution environment does: handlers keep per-invocation state in module globals
-(Powertools' batch processor, logger keys) that concurrent threads would share. Different functions run in
-parallel. A caller that waits longer than the function's Timeout gets ``FunctionBusy`` instead of hanging.
+``start()`` starts one environment per function at once, and ``wait_ready()`` waits for their imports (which run
+in parallel, meanwhile the stack provisions) and fails, naming the function, if a handler cannot be imported.
+``invoke()`` runs one invocation in an idle environment of the
+function, or a new one up to its concurrency (``ReservedConcurrentExecutions``, else ``DEFAULT_CONCURRENCY``); a
+caller that finds them all busy waits at most the function's Timeout, then gets ``FunctionBusy``. Each invocation
+carries the runtime clock's offset (``AMENDS_CLOCK_OFFSET_SECONDS``) into the environment, and is limited to the
+function's Timeout. Function errors raise ``FunctionError`` (Lambda's errorType, errorMessage, stackTrace).
+
+Logs: a worker's stdout and stderr go to this process's stderr, or with ``log_dir`` to ``<log_dir>/<LogicalId>.log``
+(one file per function, emptied at start). With ``meter_calls`` every environment records the AWS calls its
+handler makes; they are collected, per function, in ``calls`` (``make bench`` reads them).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import logging
-import os
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from amends_local.clock import RuntimeClock
+from amends_local.environments import (
+    STOP_GRACE,
+    Environment,
+    EnvironmentPool,
+    FunctionBusy,
+    FunctionError,
+)
 from amends_local.template import REGION, Function, Template
 
-log = logging.getLogger(__name__)
+__all__ = ["DEFAULT_CONCURRENCY", "FunctionBusy", "FunctionError", "FunctionRegistry", "MeteredCall",
+           "function_environment", "runtime_environment"]
+
+DEFAULT_CONCURRENCY = 10  # environments per function without ReservedConcurrentExecutions (AWS: the account's 1,000)
+
+# Variables Lambda's Python runtime has that a template does not set (AWS's values).
+LAMBDA_DEFAULTS = {"PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC"}
 
 
-class FunctionBusy(RuntimeError):
-    """The function's one execution environment stayed busy for longer than its Timeout."""
+@dataclass(frozen=True)
+class MeteredCall:
+    """One AWS call a handler made (``meter_calls``): DynamoDB's ConsumedCapacity as returned, if any."""
 
-
-class EnvironmentConflict(RuntimeError):
-    """Two functions set the same variable to different values; in-process they cannot both have theirs."""
-
-
-@dataclass
-class LambdaContext:
-    """What ``context`` offers a Python handler (the attributes Powertools and handlers read)."""
-
-    function_name: str
-    function_version: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    timeout_seconds: int
-    _started: float = field(default_factory=time.monotonic, repr=False)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._started + self.timeout_seconds - time.monotonic()) * 1000))
-
-
-def environment_for(functions: Mapping[str, Function]) -> dict[str, str]:
-    """The union of the functions' environments; raises EnvironmentConflict when two disagree."""
-    merged: dict[str, tuple[str, str]] = {}
-    for fn in functions.values():
-        for key, value in fn.environment.items():
-            if key in merged and merged[key][1] != value:
-                raise EnvironmentConflict(
-                    f"{key} is {merged[key][1]!r} for {merged[key][0]} but {value!r} for {fn.logical_id}: "
-                    f"handlers share one process locally; give one of them another variable name"
-                )
-            merged.setdefault(key, (fn.logical_id, value))
-    return {key: value for key, (_, value) in merged.items()}
+    function: str
+    service: str
+    operation: str
+    consumed: Any
 
 
 class FunctionRegistry:
-    def __init__(self, template: Template, *, root: Path | None = None) -> None:
+    def __init__(self, template: Template, *, root: Path | None = None, clock: RuntimeClock | None = None,
+                 log_dir: Path | None = None, meter_calls: bool = False) -> None:
         self.template = template
         self.root = root or template.root
         self.functions: dict[str, Function] = template.functions()
-        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
-        self._lock = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self.clock = clock
+        self.log_dir = log_dir
+        self.meter_calls = meter_calls
+        self.calls: list[MeteredCall] = []
+        self._calls_lock = threading.Lock()
+        self._pools: dict[str, EnvironmentPool] = {}
+        self._starting: list[tuple[EnvironmentPool, Environment]] = []
+        self._runtime: dict[str, str] = {}
         self._by_name = {fn.name: fn.logical_id for fn in self.functions.values()}
 
-    def environment(self) -> dict[str, str]:
-        return environment_for(self.functions)
+    # ---- lifecycle -----------------------------------------------------------------------------------------
+    def start(self, *, dynamodb_endpoint: str, moto_endpoint: str) -> None:
+        """Start one environment per function; their imports run in parallel, meanwhile (``wait_ready``)."""
+        self._runtime = runtime_environment(dynamodb_endpoint=dynamodb_endpoint, moto_endpoint=moto_endpoint)
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            for logical_id in self.functions:
+                self.log_file(logical_id).write_bytes(b"")  # type: ignore[union-attr]
+        for fn in self.functions.values():
+            limit = DEFAULT_CONCURRENCY if fn.reserved_concurrency is None else fn.reserved_concurrency
+            self._pools[fn.logical_id] = EnvironmentPool(
+                fn.logical_id, lambda fn=fn: self._new_environment(fn), limit=limit, wait=fn.timeout
+            )
+        self._starting = [(pool, pool.start_one()) for pool in self._pools.values() if pool.limit > 0]
 
-    def load_all(self) -> None:
-        """Import every handler now, so an import error shows at startup rather than at the first request."""
-        for logical_id in self.functions:
-            self.handler(logical_id)
+    def wait_ready(self) -> None:
+        """Wait until every function's first environment has imported its handler; if one could not, stop all and
+        raise, naming the functions and the errors."""
+        starting, self._starting = self._starting, []
+        failures = []
+        for pool, environment in starting:
+            try:
+                environment.wait_ready()
+            except FunctionError as error:
+                failures.append(f"{pool.name}: {error.error_type}: {error.message}\n{''.join(error.stack_trace)}")
+            finally:
+                pool.put(environment)
+        if failures:
+            self.stop()
+            raise RuntimeError("Handlers that could not be loaded:\n" + "\n".join(failures))
 
-    def handler(self, logical_id: str) -> Callable[[Any, Any], Any]:
-        with self._lock:
-            if logical_id not in self._handlers:
-                fn = self._function(logical_id)
-                module = _import_file(self.root / fn.code_uri / fn.module_file, f"amends_fn_{logical_id}")
-                self._handlers[logical_id] = getattr(module, fn.handler_attribute)
-            return self._handlers[logical_id]
+    def stop(self) -> None:
+        """End every worker: EOF first (each finishes its invocation), then a kill after a short grace."""
+        closed = [pool.close() for pool in self._pools.values()]
+        self._pools = {}
+        deadline = time.monotonic() + STOP_GRACE
+        for idle, busy in closed:
+            for environment in idle + busy:
+                environment.end(deadline - time.monotonic())
+        starting, self._starting = [e for _, e in self._starting], []  # started, never waited for: ours too
+        for environment in [e for idle, _ in closed for e in idle] + starting:
+            environment.release()
 
+    def _new_environment(self, fn: Function) -> Environment:
+        return Environment(
+            name=fn.logical_id,
+            environment=self.environment_of(fn.logical_id),
+            code_dir=self.root / fn.code_uri,
+            timeout=fn.timeout,
+            log_file=self.log_file(fn.logical_id),
+            meter=self.meter_calls,
+        )
+
+    def environment_of(self, logical_id: str) -> dict[str, str]:
+        """The environment a new execution environment of this function starts with (each gets its log stream)."""
+        fn = self._function(logical_id)
+        stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        return function_environment(fn, code_dir=self.root / fn.code_uri, log_stream=stream,
+                                    runtime=self._runtime)
+
+    def log_file(self, logical_id: str) -> Path | None:
+        return self.log_dir / f"{logical_id}.log" if self.log_dir is not None else None
+
+    def environment_count(self, logical_id: str) -> int:
+        """How many execution environments the function has now (idle or busy)."""
+        return self._pools[logical_id].size
+
+    # ---- invoking ------------------------------------------------------------------------------------------
     def logical_id_for(self, name_or_arn: str) -> str:
         """A function's logical id from its logical id, local name or ARN."""
         if name_or_arn in self.functions:
@@ -109,40 +152,36 @@ class FunctionRegistry:
             raise KeyError(f"No function {name_or_arn!r} in the template") from None
 
     def invoke(self, logical_id: str, event: Any) -> Any:
-        """Run the handler as Lambda would (one invocation); its exceptions propagate to the caller.
+        """Run one invocation as Lambda would; the result as JSON gives it back, or FunctionError.
 
-        One invocation at a time per function, as in a single Lambda execution environment: handlers keep
-        per-invocation state in module globals (Powertools' batch processor, logger keys), which concurrent
-        threads would otherwise share.
+        Raises FunctionBusy when every environment the function may have stays busy longer than its Timeout.
         """
         fn = self._function(self.logical_id_for(logical_id))
-        handler = self.handler(fn.logical_id)
-        lock = self._environment_lock(fn.logical_id)
-        if not lock.acquire(timeout=fn.timeout):
-            raise FunctionBusy(
-                f"{fn.logical_id} was busy with another invocation for {fn.timeout}s (its Timeout)"
-            )
-        try:
-            return handler(event, self.context(fn))
-        finally:
-            lock.release()
+        pool = self._pools.get(fn.logical_id)
+        if pool is None:
+            raise FunctionBusy(f"{fn.logical_id}: the local runtime is not running (start() first)")
+        request = {"event": event, "context": self.context(fn), "env": self.clock.environment() if self.clock else {}}
+        with pool.environment() as environment:
+            reply = environment.invoke(request)
+        if self.meter_calls:
+            with self._calls_lock:
+                self.calls += [MeteredCall(fn.logical_id, c["service"], c["operation"], c["consumed"])
+                               for c in reply.get("calls", [])]
+        if "error" in reply:
+            raise FunctionError(reply["error"])
+        return reply["result"]
 
-    def _environment_lock(self, logical_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(logical_id, threading.Lock())
-
-    def context(self, fn: Function) -> LambdaContext:
-        request_id = str(uuid.uuid4())
-        return LambdaContext(
-            function_name=fn.name,
-            function_version="$LATEST",
-            invoked_function_arn=fn.arn,
-            memory_limit_in_mb=fn.memory_size,
-            aws_request_id=request_id,
-            log_group_name=f"/aws/lambda/{fn.name}",
-            log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}",
-            timeout_seconds=fn.timeout,
-        )
+    def context(self, fn: Function) -> dict[str, Any]:
+        """LambdaContext's fields for one invocation (the worker builds the object)."""
+        return {
+            "function_name": fn.name,
+            "function_version": "$LATEST",
+            "invoked_function_arn": fn.arn,
+            "memory_limit_in_mb": fn.memory_size,
+            "aws_request_id": str(uuid.uuid4()),
+            "log_group_name": f"/aws/lambda/{fn.name}",
+            "timeout_seconds": fn.timeout,  # log_stream_name is the environment's: the worker adds it
+        }
 
     def _function(self, logical_id: str) -> Function:
         try:
@@ -151,21 +190,24 @@ class FunctionRegistry:
             raise KeyError(f"No function {logical_id!r} in the template") from None
 
 
-def _import_file(path: Path, module_name: str) -> ModuleType:
-    if not path.exists():
-        raise FileNotFoundError(
-            f"Handler module {path} (from CodeUri and Handler in the template) does not exist"
-        )
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(module_name, None)
-        raise
-    return module
+def function_environment(fn: Function, *, code_dir: Path, log_stream: str, runtime: dict[str, str]) -> dict[str, str]:
+    """Exactly what one execution environment of ``fn`` has in os.environ, as in Lambda: the template's variables,
+    then Lambda's reserved ones (which a template cannot override) and the local runtime's (``runtime_environment``).
+    """
+    return {
+        **LAMBDA_DEFAULTS,
+        **fn.environment,
+        "_HANDLER": fn.handler,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        **runtime,
+    }
 
 
 def runtime_environment(*, dynamodb_endpoint: str, moto_endpoint: str) -> dict[str, str]:
@@ -184,18 +226,3 @@ def runtime_environment(*, dynamodb_endpoint: str, moto_endpoint: str) -> dict[s
         "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_endpoint,
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-
-
-def apply_environment(values: Mapping[str, str]) -> dict[str, str | None]:
-    """Set variables in os.environ; returns what was there before, for ``restore_environment``."""
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    return previous
-
-
-def restore_environment(previous: Mapping[str, str | None]) -> None:
-    for key, value in previous.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value

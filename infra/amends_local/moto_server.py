@@ -3,11 +3,11 @@
 Configuration: ``stepfunctions.execute_state_machine`` runs state machines with moto's ASL interpreter (the
 one LocalStack wrote), which calls Lambda at ``localhost:$MOTO_PORT``; ``lambda.use_docker`` False selects
 moto's docker-free Lambda backend, whose ``invoke`` would answer with a canned reply.
-``LambdaSimpleBackend.invoke`` is therefore replaced, narrowly, by one that calls the handler registered for
-the function name, in process:
+``LambdaSimpleBackend.invoke`` is therefore replaced, narrowly, by one that calls what the stack registered for
+the function name (``FunctionRegistry.invoke``: the function's own execution environments):
 
 * success → the handler's result as JSON (what Lambda returns);
-* exception → header ``X-Amz-Function-Error: Unhandled`` and Lambda's error payload
+* function error → header ``X-Amz-Function-Error: Unhandled`` and Lambda's error payload
   ``{"errorType": <exception class name>, "errorMessage": ..., "stackTrace": [...]}``. moto's interpreter
   reads ``errorType`` as the state's error name (state_task_lambda.py / state_task_service_lambda.py), so ASL
   ``Retry``/``Catch`` on ``["ActionNotAllowed"]`` behave as in AWS.
@@ -22,12 +22,12 @@ import json
 import logging
 import os
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from amends_local.environments import error_payload
 from amends_local.ports import LOOPBACK
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any], Any]  # event → result; raises on function error
 
 _lock = threading.Lock()
-_handlers: dict[str, list[Handler]] = {}  # function name → in-process invokers; the latest registered serves
+_handlers: dict[str, list[Handler]] = {}  # function name → invokers (one per stack); the latest registered serves
 _server: Any = None
 _users = 0
 _original_invoke: Any = None
@@ -149,13 +149,16 @@ def _route_lambda_invocations() -> None:
         event = json.loads(body) if body else {}
         if handler is None:
             response_headers["x-amz-function-error"] = "Unhandled"
-            return _error_payload("LocalRuntimeError", f"No handler is loaded for function {name}", [])
+            return _error_payload(
+                {"errorType": "LocalRuntimeError", "errorMessage": f"No handler is loaded for function {name}"}
+            )
         try:
             result = handler(event)
         except Exception as error:  # noqa: BLE001 - Lambda turns any handler exception into a function error
-            log.warning("function %s raised %s: %s", name, type(error).__name__, error)
+            payload = error_payload(error)
+            log.warning("function %s raised %s: %s", name, payload["errorType"], payload["errorMessage"])
             response_headers["x-amz-function-error"] = "Unhandled"
-            return _error_payload(type(error).__name__, str(error), traceback.format_tb(error.__traceback__))
+            return _error_payload(payload)
         if headers.get("X-Amz-Invocation-Type") == "Event":
             return b""
         return json.dumps(result).encode()
@@ -163,7 +166,5 @@ def _route_lambda_invocations() -> None:
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
 
 
-def _error_payload(error_type: str, message: str, stack: list[str]) -> bytes:
-    return json.dumps(
-        {"errorType": error_type, "errorMessage": message, "stackTrace": stack, "requestId": ""}
-    ).encode()
+def _error_payload(payload: dict[str, Any]) -> bytes:
+    return json.dumps({"stackTrace": [], **payload, "requestId": ""}).encode()

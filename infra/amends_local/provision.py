@@ -269,7 +269,8 @@ class Provisioner:
                 RoleName=FAKE_ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust))
 
     def functions(self) -> None:
-        """Function records in moto, so Step Functions tasks and rules resolve them; code runs in-process."""
+        """Function records in moto, so Step Functions tasks and rules resolve them; the code runs in the
+        runtime's execution environments (lambdas.py)."""
         self.execution_role()
         lam = self._moto("lambda")
         code = _dummy_zip()
@@ -278,7 +279,7 @@ class Provisioner:
                     FunctionName=fn.name, Runtime=fn.runtime, Role=FAKE_ROLE, Handler=fn.handler,
                     Code={"ZipFile": code}, Timeout=fn.timeout, MemorySize=fn.memory_size,
                     Environment={"Variables": fn.environment})
-            self.report[rid] = f"function {fn.name} (runs in-process from {fn.code_uri})"
+            self.report[rid] = f"function {fn.name} (runs locally from {fn.code_uri})"
 
     def state_machines(self) -> None:
         sfn = self._moto("stepfunctions")
@@ -400,5 +401,5 @@ def _attr(value: Any) -> str:
 def _dummy_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "The local runtime runs this function's code in-process.\n")
+        archive.writestr("README.txt", "The local runtime runs this function's code in execution environments of its own.\n")
     return buffer.getvalue()

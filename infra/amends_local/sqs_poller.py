@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from amends_local.aws import client
+from amends_local.environments import error_type
 from amends_local.lambdas import FunctionRegistry
 from amends_local.template import REGION, FunctionEvent, Queue
 from amends_local.worker import Worker
@@ -56,7 +57,7 @@ class SqsEventSource(Worker):
                 "%s: %s raised %s: %s; %d message(s) return after the visibility timeout (%ss)",
                 self.name,
                 self.event.owner_id,
-                type(error).__name__,
+                error_type(error),
                 error,
                 len(messages),
                 self.queue.visibility_timeout,

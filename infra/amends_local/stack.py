@@ -4,10 +4,15 @@
         stack.functions.invoke("PublicApiFunction", event)
         stack.wait_until_idle(timeout=30)
 
-``start()`` brings up DynamoDB Local (moto's DynamoDB if it cannot run), the moto server, the handlers'
-environment, every resource, the function registry, the pollers (SQS, DynamoDB streams, EventBridge bridges,
-schedules) and, when ``api_port`` is not None, the HTTP gateway (0 = any free port). ``stop()`` undoes it all,
-restores os.environ, and is safe to call twice.
+``start()`` brings up DynamoDB Local (moto's DynamoDB if it cannot run), the moto server, every resource, the
+functions' execution environments (worker processes, one per function to begin with), the pollers (SQS, DynamoDB
+streams, EventBridge bridges, schedules) and, when ``api_port`` is not None, the HTTP gateway (0 = any free port).
+``stop()`` undoes it all, ends every worker, and is safe to call twice. The handlers' variables never enter this
+process's os.environ.
+
+``quiet=True`` sends the handlers' logs to ``<state_dir>/logs/<LogicalId>.log`` and the runtime's own (moto's
+included) to ``<state_dir>/logs/runtime.log`` instead of stderr (tests, ``make bench``). ``meter_calls=True`` has every
+environment report the AWS calls its handler makes (``stack.functions.calls``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from amends_local.aws import client
 from amends_local.clock import RuntimeClock
 from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 from amends_local.eventbridge_bridge import EventBridgeBridge
-from amends_local.lambdas import FunctionRegistry, apply_environment, restore_environment, runtime_environment
+from amends_local.lambdas import FunctionRegistry
 from amends_local.ports import LOOPBACK, free_port
 from amends_local.provision import Provisioner, bridges
 from amends_local.scheduler import Scheduler
@@ -49,6 +54,8 @@ class LocalStack:
         dynamodb_endpoint: str | None = None,
         parameters: dict[str, str] | None = None,
         state_dir: Path | None = None,
+        quiet: bool = False,
+        meter_calls: bool = False,
     ) -> None:
         """``template`` defaults to root/template.yaml, ``state_dir`` to root/.local; ``dynamodb_endpoint``
         reuses
@@ -58,7 +65,9 @@ class LocalStack:
         self.state_dir = Path(state_dir) if state_dir else self.root / ".local"
         self.template = Template(template or self.root / "template.yaml", parameters=parameters)
         self.clock = RuntimeClock(self.state_dir / "clock.json" if persist else None)
-        self.functions = FunctionRegistry(self.template, root=self.root)
+        self.log_dir = self.state_dir / "logs" if quiet else None
+        self.meter_calls = meter_calls
+        self.functions = self._registry()
         self.provisioned: dict[str, str] = {}
         self.dynamodb_endpoint: str | None = dynamodb_endpoint
         self.moto_endpoint: str | None = None
@@ -69,7 +78,7 @@ class LocalStack:
         self._own_dynamodb = dynamodb_endpoint is None
         self._dynamodb_local: DynamoDBLocal | None = None
         self._gateway: Any = None
-        self._previous_env: dict[str, str | None] | None = None
+        self._quiet_logging: tuple[logging.Handler, list[tuple[logging.Logger, bool, int]]] | None = None
         self._moto_acquired = False
         self._registered: list[tuple[str, Any]] = []
 
@@ -91,27 +100,20 @@ class LocalStack:
 
     def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.log_dir is not None:
+            self._log_runtime_to_file(self.log_dir / "runtime.log")
         self.moto_endpoint = moto_server.acquire()
         self._moto_acquired = True
         self.template.queue_endpoint = self.moto_endpoint
-        self.functions = FunctionRegistry(
-            self.template, root=self.root
-        )  # environments name queue URLs: re-read
+        self.functions = self._registry()  # environments name queue URLs: re-read
         if self.dynamodb_endpoint is None:
             self.dynamodb_endpoint = self._start_dynamodb()
-        self._previous_env = apply_environment(
-            {
-                **runtime_environment(
-                    dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint
-                ),
-                **self.functions.environment(),
-                **self.clock.environment(),
-            }
-        )
+        # Workers import their handlers while the resources are created (handlers touch AWS only when invoked).
+        self.functions.start(dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint)
         self.provisioned = Provisioner(
             self.template, dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint
         ).provision()
-        self.functions.load_all()
+        self.functions.wait_ready()
         for fn in self.functions.functions.values():
             route = self._router(fn.logical_id)
             moto_server.register_function(fn.name, route)
@@ -125,6 +127,23 @@ class LocalStack:
         self.scheduler.start()
         if self._api_port is not None:
             self._start_gateway(self._api_port or free_port())
+
+    def _registry(self) -> FunctionRegistry:
+        return FunctionRegistry(
+            self.template, root=self.root, clock=self.clock, log_dir=self.log_dir, meter_calls=self.meter_calls
+        )
+
+    def _log_runtime_to_file(self, path: Path) -> None:
+        """While quiet, the runtime's own log records (and moto's) go to a file, not to the host's handlers."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        loggers = [logging.getLogger(name) for name in ("amends_local", "moto")]
+        self._quiet_logging = (handler, [(logger, logger.propagate, logger.level) for logger in loggers])
+        for logger in loggers:
+            logger.addHandler(handler)
+            logger.propagate = False
+        loggers[0].setLevel(logging.INFO)
 
     def _router(self, logical_id: str) -> Any:
         return lambda event: self.functions.invoke(logical_id, event)
@@ -210,6 +229,7 @@ class LocalStack:
         for name, route in self._registered:
             moto_server.unregister_function(name, route)
         self._registered = []
+        self.functions.stop()
         if self._moto_acquired:
             self._moto_acquired = False
             moto_server.release()
@@ -217,9 +237,14 @@ class LocalStack:
             self._dynamodb_local.stop()
             self._dynamodb_local = None
             self.dynamodb_endpoint = None
-        if self._previous_env is not None:
-            restore_environment(self._previous_env)
-            self._previous_env = None
+        if self._quiet_logging is not None:
+            handler, saved = self._quiet_logging
+            for logger, propagate, level in saved:
+                logger.removeHandler(handler)
+                logger.propagate = propagate
+                logger.setLevel(level)
+            handler.close()
+            self._quiet_logging = None
 
     # ---- helpers for tests and the CLI ---------------------------------------------------------------------
     def fire_schedules_now(self, logical_id: str | None = None) -> int:

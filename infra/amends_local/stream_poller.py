@@ -34,6 +34,7 @@ from typing import Any
 from moto.events.models import EventPattern, EventPatternParser
 
 from amends_local.aws import client
+from amends_local.environments import error_type
 from amends_local.lambdas import FunctionRegistry
 from amends_local.template import ACCOUNT_ID, REGION, FunctionEvent, Table
 from amends_local.worker import Worker
@@ -224,11 +225,11 @@ class StreamEventSource(Worker):
                 "%s: %s raised %s: %s (batch of %d)",
                 self.name,
                 self.event.owner_id,
-                type(error).__name__,
+                error_type(error),
                 error,
                 len(records),
             )
-            return f"{type(error).__name__}: {error}", 0
+            return f"{error_type(error)}: {error}", 0
         if not self.partial or not isinstance(result, dict) or not result.get("batchItemFailures"):
             return None, 0
         sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in records]

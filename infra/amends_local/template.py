@@ -92,6 +92,7 @@ class Function:
         default_factory=dict
     )  # asynchronous invocations: retries, destinations
     dead_letter_queue: dict[str, Any] | None = None  # SAM DeadLetterQueue: {Type: SQS, TargetArn}
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: at most this many at once
 
     @property
     def module_file(self) -> str:
@@ -501,6 +502,7 @@ class Template:
                 dead_letter_queue=self.resolve(props["DeadLetterQueue"])
                 if "DeadLetterQueue" in props
                 else None,
+                reserved_concurrency=_int_or_none(self.resolve(props.get("ReservedConcurrentExecutions"))),
             )
         return out
 

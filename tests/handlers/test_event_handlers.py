@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from amends import wiring
 from amends.adapters.dynamodb import _to_item, event_from_outbox_image, outbox_item
-from amends.domain.errors import ActionNotAllowed
 from amends.domain.events import DomainEvent
 from amends.domain.model import Actor, Channel, Person, Submission, open_case
 from amends.domain.reference import new_reference
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from amends_local.lambdas import FunctionError
 
 from ..conftest import sent_emails
 from .events import load
@@ -64,10 +63,11 @@ def test_lifecycle_acknowledges_once(stack) -> None:
     try:
         result = stack.functions.invoke("LifecycleFunction", event)
         assert result == {"case_reference": change.case.reference, "status": "acknowledged", "version": 2}
-    except ActionNotAllowed:
-        pass  # the background lifecycle got there first
-    with pytest.raises(ActionNotAllowed, match="it is acknowledged"):
+    except FunctionError as error:  # the background lifecycle got there first
+        assert error.error_type == "ActionNotAllowed", error
+    with pytest.raises(FunctionError, match="it is acknowledged") as refused:
         stack.functions.invoke("LifecycleFunction", event)
+    assert refused.value.error_type == "ActionNotAllowed"
     stack.wait_until_idle(timeout=30)
     assert len(acknowledge_entries(change.case.reference)) == 1
 
@@ -114,8 +114,9 @@ def test_notifications_report_a_message_they_cannot_read(stack) -> None:
     assert result == {"batchItemFailures": [{"itemIdentifier": bad["messageId"]}]}
     # A batch where everything fails is raised, so Lambda retries it whole and redrives it to the DLQ.
     event["Records"] = [bad]
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(FunctionError) as failed:
         stack.functions.invoke("NotificationsFunction", event)
+    assert failed.value.error_type == "BatchProcessingError"
 
 
 def test_the_sweeper_runs_on_schedule(stack) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,15 +10,14 @@ from amends_local.scheduler import rate_period, scheduled_event
 from amends_local.template import Rule
 
 
-def test_the_clock_moves_forward_only_and_persists(tmp_path, monkeypatch) -> None:
-    monkeypatch.delenv(ENV_VAR, raising=False)
+def test_the_clock_moves_forward_only_and_persists(tmp_path) -> None:
     state = tmp_path / "clock.json"
     clock = RuntimeClock(state)
     woken = []
     clock.on_advance(lambda: woken.append(True))
     now = clock.advance(timedelta(days=3))
     assert now - datetime.now(UTC) > timedelta(days=3) - timedelta(seconds=5)
-    assert os.environ[ENV_VAR] == str(timedelta(days=3).total_seconds()) and woken == [True]
+    assert clock.environment() == {ENV_VAR: str(timedelta(days=3).total_seconds())} and woken == [True]
     with pytest.raises(ValueError):
         clock.advance(timedelta(seconds=-1))
     assert RuntimeClock(state).offset == timedelta(days=3)  # a restart does not travel back

@@ -73,10 +73,11 @@ def test_everything_the_template_declares_exists(fixture_stack) -> None:
 
 
 def test_handlers_get_their_environment_and_endpoints(fixture_stack) -> None:
-    assert os.environ["TABLE_NAME"] == "amends-ItemsTable"
-    assert os.environ["QUEUE_URL"] == fixture_stack.template.queues()["EchoQueue"].url
-    assert os.environ["AWS_ENDPOINT_URL"] == fixture_stack.moto_endpoint
-    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == fixture_stack.dynamodb_endpoint
+    seen = fixture_stack.functions.invoke("SleeperFunction", {"environment": True})["environment"]
+    assert seen["TABLE_NAME"] == "amends-ItemsTable"
+    assert seen["AWS_ENDPOINT_URL"] == fixture_stack.moto_endpoint
+    assert seen["AWS_ENDPOINT_URL_DYNAMODB"] == fixture_stack.dynamodb_endpoint
+    assert "TABLE_NAME" not in os.environ  # the handlers' environment stays theirs
     result = fixture_stack.functions.invoke("StepFunction", {"order": "fine"})
     assert result["accepted"] == "fine" and 0 < result["remaining_ms"] <= 5000
 

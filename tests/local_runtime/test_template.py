@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from amends_local.lambdas import EnvironmentConflict, environment_for
 from amends_local.template import ApiRoute, GatewayResponse, Template, TemplateError
 
 from .conftest import FIXTURES, ROOT
@@ -138,12 +137,12 @@ def test_the_real_template_reads_whole(real: Template) -> None:
     assert real.sender_address() == "complaints@example.com"
     assert "AlarmEmailSubscription" not in real.resources  # HasAlarmEmail is false by default
     assert "${" not in real.state_machines()["CaseLifecycleStateMachine"].definition
-    environment_for(functions)  # no two functions disagree on a variable
 
 
-def test_two_functions_disagreeing_on_a_variable_are_refused(fixture: Template) -> None:
+def test_each_function_has_its_own_environment_timeout_and_concurrency(fixture: Template) -> None:
     functions = fixture.functions()
-    echo = functions["EchoFunction"]
-    clash = type(echo)(**{**echo.__dict__, "logical_id": "Other", "environment": {"TABLE_NAME": "elsewhere"}})
-    with pytest.raises(EnvironmentConflict, match="TABLE_NAME"):
-        environment_for({**functions, "Other": clash})
+    sleeper, echo = functions["SleeperFunction"], functions["EchoFunction"]
+    assert sleeper.environment == {"TABLE_NAME": "amends-ItemsTable", "GREETING": "hello", "SLEEPER_ONLY": "mine"}
+    assert "SLEEPER_ONLY" not in echo.environment and "QUEUE_URL" not in sleeper.environment
+    assert (sleeper.timeout, sleeper.reserved_concurrency) == (2, 2)
+    assert (echo.timeout, echo.reserved_concurrency) == (5, None)
