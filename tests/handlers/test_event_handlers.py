@@ -44,7 +44,7 @@ def test_outbox_publisher_reports_a_bad_record_alone(stack) -> None:
     event = load("dynamodb_outbox_insert.json")
     record = event["Records"][0]
     bad = copy.deepcopy(record)
-    bad["dynamodb"]["NewImage"]["event"] = {"M": {"nonsense": {"S": "x"}}}
+    bad["dynamodb"]["NewImage"]["event"] = {"S": '{"nonsense": "x"}'}
     bad["dynamodb"]["SequenceNumber"] = "999"
     record["dynamodb"]["NewImage"] = _to_item(outbox_item(good.events[0]))
     event["Records"] = [record, bad]
@@ -122,3 +122,25 @@ def test_notifications_report_a_message_they_cannot_read(stack) -> None:
 def test_the_sweeper_runs_on_schedule(stack) -> None:
     result = stack.functions.invoke("OutboxSweeperFunction", load("schedule_outbox_sweep.json"))
     assert set(result) == {"published", "failed"} and result["failed"] == 0
+
+
+def test_every_kind_of_change_is_published_from_the_stream(stack) -> None:
+    """The stream publisher reads every event a change writes, not only the first: a note's event (empty before and
+    after) included. Left pending, it would wait for the sweeper's five-minute grace."""
+    change = new_case()
+    case = change.case
+    for make in (lambda c: c.add_note("Called the branch.", Actor(kind="staff", id="h1"), datetime.now(UTC)),
+                 lambda c: c.assign("h1", Actor(kind="staff", id="s1"), datetime.now(UTC)),
+                 lambda c: c.add_message("More detail.", Actor(kind="complainant", id="c"), datetime.now(UTC))):
+        step = make(case)
+        wiring.case_repository().record(step)
+        case = step.case
+    stack.wait_until_idle(timeout=30)
+    repo = wiring.case_repository()
+    items = repo.client.query(TableName=repo.table, ConsistentRead=True,
+                              KeyConditionExpression="pk = :pk AND begins_with(sk, :o)",
+                              ExpressionAttributeValues={":pk": {"S": f"CASE#{case.reference}"}, ":o": {"S": "OUTBOX#"}})
+    pending = [event_from_outbox_image(item).type for item in items["Items"] if "due_pk" in item]
+    published = [event_from_outbox_image(item).type for item in items["Items"] if "due_pk" not in item]
+    assert pending == []
+    assert {"CaseOpened", "InternalNoteAdded", "CaseAssigned", "MessageAdded"} <= set(published)

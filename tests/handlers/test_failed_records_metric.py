@@ -51,7 +51,7 @@ def failed_records(output: str, function_name: str) -> list[int]:
 def test_the_outbox_publisher_counts_the_records_it_reports(stack) -> None:
     event = load("dynamodb_outbox_insert.json")
     bad = copy.deepcopy(event["Records"][0])
-    bad["dynamodb"]["NewImage"]["event"] = {"M": {"nonsense": {"S": "x"}}}
+    bad["dynamodb"]["NewImage"]["event"] = {"S": '{"nonsense": "x"}'}
     event["Records"] = [bad]
     log = FunctionLog(stack, "OutboxPublisherFunction")
     with pytest.raises(FunctionError) as failed:  # the whole batch failed: Lambda retries it
