@@ -39,6 +39,7 @@ run: setup ## run the whole stack locally on http://127.0.0.1:$AMENDS_PORT (Ctrl
 	@.venv/bin/python -m amends_local run  # not through `uv run`: it turns a clean Ctrl-C into exit 130
 
 test: setup $(BUILD_PYTHON)/bin/python3.13 ## lint, scan and build the template, check generated documents, run every test
+	@$(UV) lock --check --quiet || (echo "uv.lock is out of step with pyproject.toml: run uv lock (.local/uv/bin/uv lock)" && exit 1)
 	@$(UV) run --frozen cfn-lint template.yaml
 	@$(SAM) validate --lint --region $(AWS_REGION)
 	@$(MAKE) --no-print-directory scan
@@ -49,6 +50,7 @@ test: setup $(BUILD_PYTHON)/bin/python3.13 ## lint, scan and build the template,
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: setup ## cfn-lint the template (with our rules) and sam validate --lint it
+	@$(UV) lock --check --quiet || (echo "uv.lock is out of step with pyproject.toml: run uv lock (.local/uv/bin/uv lock)" && exit 1)
 	@$(UV) run --frozen cfn-lint template.yaml
 	@$(SAM) validate --lint --region $(AWS_REGION)
 
