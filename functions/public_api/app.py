@@ -19,10 +19,10 @@ from amends.api.schemas import (
     complainant_view,
 )
 from amends.domain.model import Channel, Submission
+from amends.observability import logger, tracer
 from amends.services import complainant, intake
 from amends.services.process import process_information
 from amends.settings import get_clock, get_settings
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
@@ -33,8 +33,6 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
-tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
 problems.install(app)
 app.configure_openapi(title="Amends complainant API", security_schemes=SECURITY_SCHEMES)
