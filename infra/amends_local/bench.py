@@ -28,6 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -46,7 +47,7 @@ TARGETS = {"PublicApiFunction": 1.3, "StaffApiFunction": 1.3}  # × the floor; e
 FIRST_REQUESTS = {"PublicApiFunction": "api_file_complaint.json", "StaffApiFunction": "api_staff_list_cases.json"}
 
 # Runs in a fresh interpreter: times the import of the handler module and, given an event, its first invocation
-# (against a stub endpoint that answers every AWS call with an empty success).
+# (against a stub endpoint that answers every AWS call).
 PROBE = """\
 import json, os, sys, time, types
 sys.path.insert(0, {code_dir!r})
@@ -89,14 +90,31 @@ def _probe(code: str, env: dict[str, str], code_dir: Path | None = None, event: 
     return float(imported), float(invoked)
 
 
-@contextmanager
-def _empty_aws() -> Iterator[str]:
-    """An endpoint that answers every AWS JSON call with an empty success (no item, no items)."""
+def _stored_case() -> dict[str, Any]:
+    """The sample complaint as a case item, as DynamoDB hands it back."""
+    from amends.adapters.dynamodb import case_item
+    from amends.domain.model import Actor, Channel, Submission, open_case
+    from boto3.dynamodb.types import TypeSerializer
 
-    class Empty(http.server.BaseHTTPRequestHandler):
+    submission = json.loads(json.loads((ROOT / "events" / "api_file_complaint.json").read_text())["body"])
+    submission.pop("channel")
+    now = datetime.now(UTC)
+    case = open_case(reference="CMP-2026-BENCH0", access_token_hash="0" * 64, channel=Channel.WEB,
+                     submission=Submission.model_validate(submission), actor=Actor.system("bench"), received_at=now,
+                     received_at_local=now).case
+    return {key: TypeSerializer().serialize(value) for key, value in case_item(case).items()}
+
+
+@contextmanager
+def _stub_aws() -> Iterator[str]:
+    """An endpoint that accepts every AWS JSON call; reads find one case (so a first request does its real work)."""
+    item = _stored_case()
+    answer = json.dumps({"Item": item, "Items": [item], "Count": 1, "ScannedCount": 1}).encode()
+
+    class Stub(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
             self.rfile.read(int(self.headers.get("content-length") or 0))
-            body = b'{"Items": [], "Count": 0, "ScannedCount": 0}'
+            body = answer
             self.send_response(200)
             self.send_header("content-type", "application/x-amz-json-1.0")
             self.send_header("content-length", str(len(body)))
@@ -106,7 +124,7 @@ def _empty_aws() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -124,7 +142,7 @@ def cold_starts() -> None:
     """Each function's import time over the floor, measured in the same rounds so that load on the machine hits
     both alike; for the API functions also import + the first request, since a cold start is both."""
     fns = functions()
-    with _empty_aws() as endpoint:
+    with _stub_aws() as endpoint:
         probes: dict[str, Any] = {"floor": lambda: _probe(FLOOR, lambda_environment("floor", {}))}
         for name, fn in fns.items():
             env = lambda_environment(fn.name, {**fn.environment, "AWS_ENDPOINT_URL": endpoint})
