@@ -19,7 +19,6 @@ from amends.settings import get_settings
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
@@ -40,7 +39,7 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def _notify_once():  # noqa: ANN202 - built on first use so settings are read at invocation
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    store = wiring.idempotency_store()
     return idempotent_function(data_keyword_argument="event", config=_idempotency_config,
                                persistence_store=store)(lambda event: notify(event))
 

@@ -27,7 +27,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
@@ -85,7 +84,7 @@ _idempotency_config = IdempotencyConfig(
 
 @cache
 def _intake():  # noqa: ANN202 - built on first use so settings are read at invocation, not import
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    store = wiring.idempotency_store()
     return idempotent_function(data_keyword_argument="request", config=_idempotency_config,
                                persistence_store=store)(lambda request: _file(request))
 
