@@ -108,7 +108,7 @@ def _stored_case() -> dict[str, Any]:
 
 
 @contextmanager
-def _stub_aws() -> Iterator[str]:
+def stub_aws() -> Iterator[str]:
     """An endpoint that accepts every AWS JSON call; reads find one case (so a first request does its real work)."""
     item = _stored_case()
     answer = json.dumps({"Item": item, "Items": [item], "Count": 1, "ScannedCount": 1}).encode()
@@ -144,7 +144,7 @@ def cold_starts() -> None:
     """Each function's import time over the floor, measured in the same rounds so that load on the machine hits
     both alike; for the API functions also import + the first request, since a cold start is both."""
     fns = functions()
-    with _stub_aws() as endpoint:
+    with stub_aws() as endpoint:
         probes: dict[str, Any] = {"floor": lambda: _probe(FLOOR, lambda_environment("floor", {}))}
         for name, fn in fns.items():
             env = lambda_environment(fn.name, {**fn.environment, "AWS_ENDPOINT_URL": endpoint})
