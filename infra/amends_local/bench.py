@@ -18,6 +18,7 @@ import http.server
 import json
 import logging
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -53,6 +54,7 @@ FIRST_REQUESTS = {"PublicApiFunction": "api_file_complaint.json", "StaffApiFunct
 PROBE = """\
 import json, os, sys, time, types
 sys.path.insert(0, {code_dir!r})
+sys.modules.update(dict.fromkeys({absent!r}))  # not importable, as in Lambda
 started = time.process_time()
 {code}
 imported = time.process_time()
@@ -82,10 +84,31 @@ def lambda_environment(name: str, variables: dict[str, str]) -> dict[str, str]:
     return env
 
 
+@functools.cache
+def not_in_lambda() -> tuple[str, ...]:
+    """Top-level modules .venv has beyond what the layer ships (the local runtime's and the tests' tools). A probe
+    makes them unimportable: optional imports would find them here and not in Lambda (the X-Ray SDK's patch_all
+    imported requests, botocore imports certifi)."""
+    from importlib.metadata import packages_distributions
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    requirements = (ROOT / "layers" / "amends" / "requirements.txt").read_text().splitlines()
+    shipped = {canonical(line.split("==")[0]) for line in requirements if "==" in line} | {"amends"}
+    return tuple(sorted(module for module, dists in packages_distributions().items()
+                        if not any(canonical(dist) in shipped for dist in dists)))
+
+
+def probe_script(code: str, code_dir: Path | None = None, event: Path | None = None) -> str:
+    return PROBE.format(code_dir=str(code_dir or ROOT), absent=not_in_lambda(), code=code,
+                        event=str(event) if event else "")
+
+
 def _probe(code: str, env: dict[str, str], code_dir: Path | None = None, event: Path | None = None) -> tuple[float, float]:
     """(import seconds, import + first invocation seconds) in a fresh interpreter."""
-    probe = PROBE.format(code_dir=str(code_dir or ROOT), code=code, event=str(event) if event else "")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, "-c", probe_script(code, code_dir, event)], capture_output=True, text=True,
+                         env=env)
     if out.returncode:
         raise RuntimeError(f"cold-start probe failed:\n{out.stderr}")
     _, imported, invoked = next(line for line in out.stdout.splitlines() if line.startswith("BENCH ")).split()

@@ -42,8 +42,8 @@ class Daemon:  # stands in for the X-Ray daemon: keeps what the SDK sends it
 
 xray_recorder.emitter = Daemon()"""
     with bench.stub_aws() as endpoint:
-        script = bench.PROBE.format(code_dir=str(bench.ROOT / fn.code_uri), code=capture,
-                                    event=str(bench.ROOT / "events" / bench.FIRST_REQUESTS[fn.logical_id]))
+        script = bench.probe_script(capture, bench.ROOT / fn.code_uri,
+                                    bench.ROOT / "events" / bench.FIRST_REQUESTS[fn.logical_id])
         script += "\nprint('TRACED', json.dumps([[e.name, e.namespace] for e in Daemon.sent]))"
         env = bench.lambda_environment(fn.name, {**fn.environment, "AWS_ENDPOINT_URL": endpoint})
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
