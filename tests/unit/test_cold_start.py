@@ -1,5 +1,6 @@
 """Handlers imported as in Lambda (LAMBDA_TASK_ROOT set, so tracing is on), each in a fresh interpreter: what made
-cold starts slow stays out (`make bench` measures them), and AWS calls are still traced."""
+cold starts slow stays out (`make bench` measures them), and AWS calls are still traced. And what is shared to save
+work in a cold start is shared safely."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from amends import wiring
 from amends_local import bench
 
 FUNCTIONS = bench.functions()
@@ -50,3 +52,15 @@ xray_recorder.emitter = Daemon()"""
     traced = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("TRACED "))[7:])
     assert ["## lambda_handler", "local"] in traced
     assert traced.count(["dynamodb", "aws"]) == 3  # idempotency record, the filing, the record's completion
+
+
+def test_idempotent_functions_share_the_dynamodb_client_but_not_a_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Powertools configures a store once, for the first function it guards: sharing one, the second function (the
+    # local runtime runs every handler in one process) would look for the first one's key, find none, and skip.
+    env = {"TABLE_NAME": "cases", "EVENT_BUS_NAME": "bus", "IDEMPOTENCY_TABLE_NAME": "idempotency",
+           "AWS_DEFAULT_REGION": "eu-west-2"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    first, second = wiring.idempotency_store(), wiring.idempotency_store()
+    assert first is not second
+    assert first.client is second.client is wiring.dynamodb()

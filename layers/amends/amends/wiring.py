@@ -41,9 +41,9 @@ def case_repository() -> DynamoCaseRepository:
     return DynamoCaseRepository(get_settings().table_name, dynamodb())
 
 
-@cache
 def idempotency_store() -> DynamoDBPersistenceLayer:
-    """Powertools' idempotency records, through the same DynamoDB client (not a session and client of its own)."""
+    """Powertools' idempotency records, through the same DynamoDB client (not a session and client of its own).
+    A new store for each idempotent function: Powertools configures a store once, for the first function it guards."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     table = get_settings().idempotency_table_name
@@ -69,5 +69,5 @@ def reset() -> None:
     """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
     global _sessions
     _sessions = threading.local()
-    for factory in (dynamodb, case_repository, idempotency_store, event_publisher, mailer, get_settings):
+    for factory in (dynamodb, case_repository, event_publisher, mailer, get_settings):
         factory.cache_clear()
