@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from amends import wiring
+from amends.observability import logger, tracer
 from amends.services import lifecycle
 from amends.settings import get_clock
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
-
-logger = Logger()
-tracer = Tracer()
 
 
 class StepRequest(BaseModel):

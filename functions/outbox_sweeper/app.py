@@ -9,14 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from amends import wiring
+from amends.observability import logger, tracer
 from amends.services import outbox
 from amends.settings import get_clock, get_settings
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(clear_state=True)

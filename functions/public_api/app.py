@@ -20,22 +20,19 @@ from amends.api.schemas import (
     complainant_view,
 )
 from amends.domain.model import Channel, Submission
+from amends.observability import logger, tracer
 from amends.services import complainant, intake
 from amends.services.process import process_information
 from amends.settings import get_clock, get_settings
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
-tracer = Tracer()
 CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it before the routes register
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS)
 problems.install(app)
@@ -89,7 +86,7 @@ _idempotency_config = IdempotencyConfig(
 
 @cache
 def _intake():  # noqa: ANN202 - built on first use so settings are read at invocation, not import
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name)
+    store = wiring.idempotency_store()
     return idempotent_function(data_keyword_argument="request", config=_idempotency_config,
                                persistence_store=store)(lambda request: _file(request))
 

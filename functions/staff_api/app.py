@@ -13,17 +13,15 @@ from amends.api.params import NO_STORE, Reference
 from amends.api.schemas import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.domain.lifecycle import Status
 from amends.domain.model import Actor, Priority, TimelineEntry
+from amends.observability import logger, tracer
 from amends.services import intake, staff
 from amends.services.ports import CaseQuery
 from amends.settings import get_clock, get_settings
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger()
-tracer = Tracer()
 CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it before the routes register
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS)
 problems.install(app)

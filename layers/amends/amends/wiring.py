@@ -6,8 +6,9 @@ environment (AWS_ENDPOINT_URL_*), so the same code runs against AWS and against 
 
 from __future__ import annotations
 
+import threading
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -16,15 +17,39 @@ from amends.adapters.eventbridge import EventBridgePublisher
 from amends.adapters.ses import SesMailer
 from amends.settings import get_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+_sessions = threading.local()
+
 
 def _client(service: str) -> Any:
-    """A client from its own session: boto3's default session is not safe to share between threads."""
-    return boto3.session.Session().client(service)
+    """A client from this thread's session: a boto3 session is not safe to share between threads (a client is).
+    In Lambda that is one session, which loads the endpoint rules and service models once for all clients."""
+    if not hasattr(_sessions, "session"):
+        _sessions.session = boto3.session.Session()
+    return _sessions.session.client(service)
+
+
+@cache
+def dynamodb() -> Any:
+    return _client("dynamodb")
 
 
 @cache
 def case_repository() -> DynamoCaseRepository:
-    return DynamoCaseRepository(get_settings().table_name, _client("dynamodb"))
+    return DynamoCaseRepository(get_settings().table_name, dynamodb())
+
+
+def idempotency_store() -> DynamoDBPersistenceLayer:
+    """Powertools' idempotency records, through the same DynamoDB client (not a session and client of its own).
+    A new store for each idempotent function: Powertools configures a store once, for the first function it guards."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    table = get_settings().idempotency_table_name
+    if not table:
+        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set: the template sets it for the functions that use it")
+    return DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb())
 
 
 @cache
@@ -41,6 +66,8 @@ def mailer() -> SesMailer:
 
 
 def reset() -> None:
-    """Forget built adapters (tests that switch endpoints or settings call this)."""
-    for factory in (case_repository, event_publisher, mailer, get_settings):
+    """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
+    global _sessions
+    _sessions = threading.local()
+    for factory in (dynamodb, case_repository, event_publisher, mailer, get_settings):
         factory.cache_clear()

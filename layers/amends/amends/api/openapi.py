@@ -1,10 +1,16 @@
 """What the routes' OpenAPI documentation shares: security schemes (API Gateway enforces them, not this code) and
 the error answers, so that every route lists every status it can answer, each as ``application/problem+json``
-with the one :class:`~amends.api.problems.Problem` schema."""
+with the one :class:`~amends.api.problems.Problem` schema.
+
+The schemes are written as the OpenAPI objects themselves, not with Powertools' OpenAPI models: the handlers only
+name them, and importing those models (all of OpenAPI as pydantic classes) was the largest single cost of the API
+functions' cold starts. The docs generator validates the schemes when it builds the document.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+from typing import Any
+
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from amends.api.problems import CONTENT_TYPE, Problem
@@ -12,14 +18,16 @@ from amends.api.problems import CONTENT_TYPE, Problem
 STAFF = "StaffCognito"
 COMPLAINANT = "AccessToken"
 
-SECURITY_SCHEMES = {
-    STAFF: HTTPBearer(
-        description="Cognito ID token of a staff user; roles come from its groups (handler, supervisor, manager, "
-                    "auditor, admin). Locally: make token ROLE=handler.",
-        bearerFormat="JWT",
-    ),
-    COMPLAINANT: APIKey(name="X-Access-Token", **{"in": APIKeyIn.header},
-                        description="The complainant's secret access token, given once when the complaint is filed."),
+SECURITY_SCHEMES: dict[str, Any] = {
+    STAFF: {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "Cognito ID token of a staff user; roles come from its groups (handler, supervisor, manager, "
+                       "auditor, admin). Locally: make token ROLE=handler.",
+    },
+    COMPLAINANT: {
+        "type": "apiKey", "in": "header", "name": "X-Access-Token",
+        "description": "The complainant's secret access token, given once when the complaint is filed.",
+    },
 }
 
 # What any route can answer: API Gateway's own answers (its gateway responses, in template.yaml) and our last resort.
