@@ -65,8 +65,8 @@ if {event!r}:
         function_name=os.environ["AWS_LAMBDA_FUNCTION_NAME"], function_version="$LATEST", memory_limit_in_mb=512,
         invoked_function_arn="arn:aws:lambda:eu-west-2:123456789012:function:bench", aws_request_id="bench",
         get_remaining_time_in_millis=lambda: 10_000)
-    status = app.lambda_handler(event, context)["statusCode"]
-    assert status < 300, status
+    response = app.lambda_handler(event, context)
+    assert response["statusCode"] < 300, response
 print("BENCH", imported - started, time.process_time() - started)
 """
 
@@ -133,14 +133,17 @@ def _stored_case() -> list[dict[str, Any]]:
 
 @contextmanager
 def stub_aws() -> Iterator[str]:
-    """An endpoint that accepts every AWS JSON call; reads find one case (so a first request does its real work)."""
+    """An endpoint that accepts every AWS JSON call; reads find one case (so a first request does its real work): a
+    query of the case's partition its case item and text parts, a query of an index the case item alone."""
     items = _stored_case()
-    answer = json.dumps({"Item": items[0], "Items": items, "Count": len(items), "ScannedCount": len(items)}).encode()
+
+    def answer(found: list[dict[str, Any]]) -> bytes:
+        return json.dumps({"Item": found[0], "Items": found, "Count": len(found), "ScannedCount": len(found)}).encode()
 
     class Stub(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            body = answer
+            request = self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = answer(items[:1] if b'"IndexName"' in request else items)
             self.send_response(200)
             self.send_header("content-type", "application/x-amz-json-1.0")
             self.send_header("content-length", str(len(body)))
