@@ -9,7 +9,7 @@ from amends import wiring
 from amends.api import problems
 from amends.api.cors import cors_config, vary_on_origin
 from amends.api.openapi import COMPLAINANT, SECURITY_SCHEMES, responses
-from amends.api.params import NO_STORE, Reference
+from amends.api.params import NO_STORE, Reference, serialize
 from amends.api.schemas import (
     ComplainantCaseView,
     ComplaintRequest,
@@ -34,7 +34,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it before the routes register
-app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS)
+app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS,
+                             serializer=serialize)
 problems.install(app)
 app.configure_openapi(title="Amends complainant API", security_schemes=SECURITY_SCHEMES)
 

@@ -81,3 +81,6 @@ def test_a_long_complaint_is_read_back_whole_by_staff_and_complainant(url, stack
     # limit stays under it.
     for response in (detail, mine):
         assert len(json.dumps({"body": response.text}).encode()) < LAMBDA_RESPONSE_LIMIT
+    # ...because answers carry text as UTF-8, not as \u escapes (three times the bytes for an emoji).
+    texts = len((text + remedy + message + note).encode())
+    assert len(detail.content) < 1.5 * texts + 50_000
