@@ -19,10 +19,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 # isort: split
 from amends import wiring
 from amends.domain.events import DomainEvent
-from amends.observability import logger, tracer
+from amends.observability import logger, report_failed_records, tracer
 from amends.services import notifications
 from amends.settings import get_settings
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
@@ -55,14 +54,6 @@ def handle_record(record: SQSRecord) -> None:
     _notify_once()(event=envelope["detail"])
 
 
-def report_failed_records(count: int, context: LambdaContext) -> None:
-    """One EMF document per invocation, in POWERTOOLS_METRICS_NAMESPACE with the service and the function's name.
-
-    single_metric keeps its own state; Metrics' state is shared by every instance in a process.
-    """
-    with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=count) as metric:
-        metric.add_dimension(name="function_name", value=context.function_name)
-
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
@@ -75,4 +66,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         failed = len(response["batchItemFailures"])
         return response
     finally:
-        report_failed_records(failed, context)
+        report_failed_records(failed, context.function_name)

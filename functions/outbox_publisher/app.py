@@ -17,10 +17,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 # isort: split
 from amends import wiring
 from amends.adapters.dynamodb import event_from_outbox_image
-from amends.observability import logger, tracer
+from amends.observability import logger, report_failed_records, tracer
 from amends.services import outbox
 from amends.settings import get_clock
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -41,14 +40,6 @@ def publish_record(record: DynamoDBRecord) -> None:
                                     "reference": event.case_reference})
 
 
-def report_failed_records(count: int, context: LambdaContext) -> None:
-    """One EMF document per invocation, in POWERTOOLS_METRICS_NAMESPACE with the service and the function's name.
-
-    single_metric keeps its own state; Metrics' state is shared by every instance in a process.
-    """
-    with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=count) as metric:
-        metric.add_dimension(name="function_name", value=context.function_name)
-
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
@@ -60,4 +51,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         failed = len(response["batchItemFailures"])
         return response
     finally:
-        report_failed_records(failed, context)
+        report_failed_records(failed, context.function_name)

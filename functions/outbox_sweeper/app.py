@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from amends import wiring
-from amends.observability import logger, tracer
+from amends.observability import logger, report_failed_records, tracer
 from amends.services import outbox
 from amends.settings import get_clock, get_settings
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
@@ -23,8 +22,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
         grace_seconds=get_settings().outbox_grace_seconds, clock=get_clock(),
         publisher=wiring.event_publisher(), outbox=wiring.case_repository(),
     )
-    with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=failed) as metric:
-        metric.add_dimension(name="function_name", value=context.function_name)
+    report_failed_records(failed, context.function_name)
     if published or failed:
         logger.warning("outbox sweep published late events", extra={"published": published, "failed": failed})
     return {"published": published, "failed": failed}

@@ -9,6 +9,18 @@ library our AWS calls go through.
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
 tracer = Tracer(patch_modules=["botocore"])
+
+
+def report_failed_records(count: int, function_name: str) -> None:
+    """FailedRecords, one EMF document per invocation of a batch consumer, in POWERTOOLS_METRICS_NAMESPACE with the
+    service and the function's name: Lambda's Errors metric stays at zero when only some records fail, so the
+    template's alarms watch this.
+
+    single_metric keeps its own state; Metrics' state is shared by every instance in a process.
+    """
+    with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=count) as metric:
+        metric.add_dimension(name="function_name", value=function_name)
