@@ -12,7 +12,6 @@ Only the figures reach the terminal; the local stack's and the handlers' logs go
 
 from __future__ import annotations
 
-import builtins
 import functools
 import http.server
 import json
@@ -46,6 +45,13 @@ LOG = ROOT / ".local" / "bench.log"
 FLOOR = "import boto3\nfrom pydantic import BaseModel, Field\nfrom aws_lambda_powertools import Logger, Metrics"
 TARGETS = {"PublicApiFunction": 1.3, "StaffApiFunction": 1.3}  # × the floor; every other function 1.5
 FIRST_REQUESTS = {"PublicApiFunction": "api_file_complaint.json", "StaffApiFunction": "api_staff_list_cases.json"}
+_figures: TextIO = sys.stdout  # where the figures go; main() sends everything else (the stack's logs) to a file
+
+
+def say(*values: Any) -> None:
+    """Print a figure (never a log line)."""
+    print(*values, file=_figures)
+
 
 # Runs in a fresh interpreter: the CPU time of importing the handler module and, given an event, of that and its first
 # invocation (against a stub endpoint that answers every AWS call). CPU time rather than elapsed time: other work on
@@ -187,10 +193,10 @@ def cold_starts() -> None:
             for name in names[round_ % len(names):] + names[:round_ % len(names)]:
                 results[name].append(probes[name]())
     floor = statistics.median(imported for imported, _ in results["floor"]) * 1000
-    print(f"Cold start as in Lambda (LAMBDA_TASK_ROOT set, so X-Ray tracing on; the template's environment): CPU time, "
+    say(f"Cold start as in Lambda (LAMBDA_TASK_ROOT set, so X-Ray tracing on; the template's environment): CPU time, "
           f"median of {RUNS} fresh interpreters")
-    print(f"  floor (boto3; pydantic BaseModel, Field; Powertools Logger, Metrics): {floor:.0f} ms")
-    print(f"  {'function':26s} {'import':>9s} {'× floor':>8s} {'target':>7s}   import + first request")
+    say(f"  floor (boto3; pydantic BaseModel, Field; Powertools Logger, Metrics): {floor:.0f} ms")
+    say(f"  {'function':26s} {'import':>9s} {'× floor':>8s} {'target':>7s}   import + first request")
     for name in fns:
         imported = statistics.median(i for i, _ in results[name]) * 1000
         target = TARGETS.get(name, 1.5)
@@ -198,7 +204,7 @@ def cold_starts() -> None:
         if name in FIRST_REQUESTS:
             first = f"{statistics.median(f for _, f in results[name]) * 1000:6.0f} ms ({FIRST_REQUESTS[name]})"
         verdict = "ok" if imported / floor <= target else "over"
-        print(f"  {name:26s} {imported:6.0f} ms {imported / floor:7.2f}× {target:5.1f}× {verdict:4s} {first}")
+        say(f"  {name:26s} {imported:6.0f} ms {imported / floor:7.2f}× {target:5.1f}× {verdict:4s} {first}")
 
 
 class CallMeter:
@@ -219,9 +225,9 @@ class CallMeter:
             calls[f"{call.function}: {call.service}:{call.operation}"] += 1
             reads, writes = _capacity(call.operation, call.consumed)
             read_units, write_units = read_units + reads, write_units + writes
-        print(f"{title}: {sum(calls.values())} AWS calls, {read_units:.1f} RCU, {write_units:.1f} WCU")
+        say(f"{title}: {sum(calls.values())} AWS calls, {read_units:.1f} RCU, {write_units:.1f} WCU")
         for call, count in sorted(calls.items()):
-            print(f"    {count:3d} × {call}")
+            say(f"    {count:3d} × {call}")
 
 
 def _capacity(operation: str, consumed: Any) -> tuple[float, float]:
@@ -256,7 +262,7 @@ def intake_costs() -> None:
         response = stack.functions.invoke("PublicApiFunction", event)
         elapsed = (time.perf_counter() - started) * 1000
         assert response["statusCode"] == 201, response
-        print(f"\nOne intake (POST /complaints with an Idempotency-Key), first call in its execution environment: "
+        say(f"\nOne intake (POST /complaints with an Idempotency-Key), first call in its execution environment: "
               f"{elapsed:.1f} ms")
         meter.report("  the API request", before)
         stack.wait_until_idle(timeout=60)
@@ -272,7 +278,7 @@ def intake_costs() -> None:
             started = time.perf_counter()
             assert stack.functions.invoke("PublicApiFunction", event)["statusCode"] == 201
             timings.append((time.perf_counter() - started) * 1000)
-        print(f"\nWarm intakes against DynamoDB Local, through the local runtime (20 new complaints): median "
+        say(f"\nWarm intakes against DynamoDB Local, through the local runtime (20 new complaints): median "
               f"{statistics.median(timings):.1f} ms, max {max(timings):.1f} ms")
         stack.wait_until_idle(timeout=120)  # their pipelines end before the stack stops
 
@@ -292,10 +298,9 @@ def _logs_to(path: Path) -> TextIO:
 
 
 def main() -> int:
-    global print  # this module's prints are the figures; everything else goes to the log
-    figures = _logs_to(LOG)
-    print = functools.partial(builtins.print, file=figures)
-    print(f"(the local stack's and the handlers' logs: {LOG.relative_to(ROOT)})\n")
+    global _figures
+    _figures = figures = _logs_to(LOG)
+    say(f"(the local stack's and the handlers' logs: {LOG.relative_to(ROOT)})\n")
     try:
         cold_starts()
         intake_costs()

@@ -10,8 +10,11 @@ from typing import Any
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
 
-def _resources(cfn: Any, type_: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in cfn.template.get("Resources", {}).items() if r.get("Type") == type_}
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def _resources(cfn: Any, *types: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in cfn.template.get("Resources", {}).items() if r.get("Type") in types}
 
 
 def _ref(value: Any) -> str | None:
@@ -36,7 +39,7 @@ class FunctionLogGroupWithRetention(CloudFormationLintRule):
     def match(self, cfn: Any) -> list[RuleMatch]:
         groups = _resources(cfn, "AWS::Logs::LogGroup")
         matches = []
-        functions = {**_resources(cfn, "AWS::Lambda::Function"), **_resources(cfn, "AWS::Serverless::Function")}
+        functions = _resources(cfn, *FUNCTION_TYPES)
         for name, fn in functions.items():
             group = _ref(fn.get("Properties", {}).get("LoggingConfig", {}).get("LogGroup"))
             if group not in groups:
@@ -88,7 +91,7 @@ class AsyncTriggersHaveFailureDestinations(CloudFormationLintRule):
 
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches = []
-        sam = {**_resources(cfn, "AWS::Serverless::Function"), **_resources(cfn, "AWS::Serverless::StateMachine")}
+        sam = _resources(cfn, "AWS::Serverless::Function", "AWS::Serverless::StateMachine")
         for name, resource in sam.items():
             for event_name, event in resource.get("Properties", {}).get("Events", {}).items():
                 props = event.get("Properties", {})
@@ -138,7 +141,7 @@ class FunctionLogLevelTakesEffect(CloudFormationLintRule):
     tags = ["amends", "logging"]
 
     def match(self, cfn: Any) -> list[RuleMatch]:
-        functions = {**_resources(cfn, "AWS::Lambda::Function"), **_resources(cfn, "AWS::Serverless::Function")}
+        functions = _resources(cfn, *FUNCTION_TYPES)
         matches = []
         for name, fn in functions.items():
             config = fn.get("Properties", {}).get("LoggingConfig", {})

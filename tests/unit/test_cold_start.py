@@ -55,8 +55,8 @@ xray_recorder.emitter = Daemon()"""
 
 
 def test_idempotent_functions_share_the_dynamodb_client_but_not_a_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Powertools configures a store once, for the first function it guards: sharing one, the second function (the
-    # local runtime runs every handler in one process) would look for the first one's key, find none, and skip.
+    # Powertools configures a store once, for the first function it guards: sharing one, a second idempotent function
+    # in the same process would look for the first one's key, find none, and skip its check.
     env = {"TABLE_NAME": "cases", "EVENT_BUS_NAME": "bus", "IDEMPOTENCY_TABLE_NAME": "idempotency",
            "AWS_DEFAULT_REGION": "eu-west-2"}
     for name, value in env.items():

@@ -9,7 +9,6 @@ library our AWS calls go through.
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
 tracer = Tracer(patch_modules=["botocore"])
@@ -20,7 +19,10 @@ def report_failed_records(count: int, function_name: str) -> None:
     service and the function's name: Lambda's Errors metric stays at zero when only some records fail, so the
     template's alarms watch this.
 
-    single_metric keeps its own state; Metrics' state is shared by every instance in a process.
+    single_metric keeps its own state; Metrics' state is shared by every instance in a process. Imported here: the
+    API functions, which report no batches, need not load the metrics package at their cold start.
     """
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
     with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=count) as metric:
         metric.add_dimension(name="function_name", value=function_name)
