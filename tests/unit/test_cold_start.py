@@ -19,6 +19,7 @@ AVOIDED = (
     "aws_lambda_powertools.event_handler.openapi.models",  # OpenAPI as pydantic models: the docs generator's business
     "aws_lambda_powertools.utilities.parser",  # the batch utility's type hints, when pydantic was imported first
     "sqlite3",  # the X-Ray SDK patching every library it knows, not only botocore
+    "email_validator",  # compiles regular expressions over all of Unicode: the email check is the domain model's own
 )
 
 
