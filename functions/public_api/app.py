@@ -6,11 +6,11 @@ from functools import cache
 from typing import Annotated, Any
 
 from amends import wiring
-from amends.api import problems
+from amends.api import idempotency, problems
 from amends.api.cors import cors_config, vary_on_origin
 from amends.api.openapi import COMPLAINANT, SECURITY_SCHEMES, responses
 from amends.api.params import NO_STORE, Reference, serialize
-from amends.api.schemas import (
+from amends.api.schemas.public import (
     ComplainantCaseView,
     ComplaintRequest,
     FiledComplaint,
@@ -37,6 +37,7 @@ CORS = cors_config()  # from ALLOWED_ORIGINS, at import: Powertools needs it bef
 app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500, cors=CORS,
                              serializer=serialize)
 problems.install(app)
+idempotency.install(app)
 app.configure_openapi(title="Amends complainant API", security_schemes=SECURITY_SCHEMES)
 
 AccessToken = Annotated[str | None, Header(alias="X-Access-Token", max_length=200,

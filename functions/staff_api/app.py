@@ -10,7 +10,7 @@ from amends.api.cors import cors_config, vary_on_origin
 from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference, serialize
-from amends.api.schemas import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
+from amends.api.schemas.staff import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.domain.lifecycle import Status
 from amends.domain.model import Actor, Priority, TimelineEntry
 from amends.observability import logger, tracer

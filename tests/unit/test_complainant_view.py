@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from amends.api.schemas import ComplainantCaseView, complainant_view
+from amends.api.schemas.public import ComplainantCaseView, complainant_view
 from amends.domain.lifecycle import Action
 from amends.domain.model import Actor, AttachmentMeta, ContactChannel, Person
 

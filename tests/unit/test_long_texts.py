@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from amends.adapters import long_texts
 from amends.adapters.dynamodb import case_items, timeline_items
-from amends.api.schemas import MessageRequest, NoteRequest
+from amends.api.schemas.public import MessageRequest
+from amends.api.schemas.staff import NoteRequest
 from amends.domain.lifecycle import Action
 from amends.domain.model import LONG_TEXT_MAX_CHARS, Actor, Channel, open_case
 from hypothesis import example, given

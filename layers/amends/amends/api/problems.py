@@ -1,7 +1,7 @@
 """RFC 9457 problem details: the one place where errors become HTTP answers.
 
-Each API function calls :func:`install` on its resolver. Every answer says what went wrong and what the
-caller can do about it; none leaks internals.
+Each API function calls :func:`install` on its resolver (and :func:`amends.api.idempotency.install` if it has
+idempotent routes). Every answer says what went wrong and what the caller can do about it; none leaks internals.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import O
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
 )
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -171,19 +167,6 @@ def install(app: ApiGatewayResolver) -> None:
     @app.exception_handler(InvalidCursor)
     def _cursor(error: InvalidCursor) -> Response:
         return problem(400, "invalid-cursor", "Invalid page cursor", str(error), instance=path())
-
-    @app.exception_handler(IdempotencyValidationError)
-    def _key_reused(error: IdempotencyValidationError) -> Response:
-        return problem(422, "idempotency-key-reused", "Idempotency-Key already used for another request",
-                       "This Idempotency-Key was already used with a different request body. Use a new key "
-                       "(a fresh UUID) for a new complaint, or resend exactly the same body to get the "
-                       "original answer.", instance=path())
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _in_progress(error: IdempotencyAlreadyInProgressError) -> Response:
-        return problem(409, "request-in-progress", "The same request is still being processed",
-                       "A request with this Idempotency-Key is being processed right now. Wait a second and "
-                       "send it again to get its answer.", instance=path(), headers={"Retry-After": "1"})
 
     @app.not_found
     def _no_route(error: Exception) -> Response:

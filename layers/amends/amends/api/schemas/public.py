@@ -1,32 +1,29 @@
-"""What the HTTP API accepts and answers. These models generate the OpenAPI document."""
+"""What the complainant API (PublicApiFunction) accepts and answers. These models generate its OpenAPI document.
+
+Each API's models live apart (this module, :mod:`amends.api.schemas.staff`): a function builds only the models it
+serves, and building pydantic models is a large part of a cold start.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from amends.domain.lifecycle import STATUS_DESCRIPTIONS, Status
 from amends.domain.model import (
     AttachmentMeta,
     Case,
-    CaseListing,
     Channel,
     CleanText,
     ContactChannel,
     EntryKind,
     LongText,
-    Priority,
     Submission,
     TimelineEntry,
 )
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-Body = LongText
-
-
-# -- complainants -------------------------------------------------------------------------------------------------
 
 class ComplaintRequest(Submission):
     """A new complaint. ``remedy_sought`` is required: send "unknown" if the complainant does not know yet."""
@@ -79,7 +76,7 @@ class ComplainantCaseView(BaseModel):
 class MessageRequest(CleanText):
     model_config = ConfigDict(extra="forbid")
 
-    message: Body = Field(description="What the complainant wants to add to their complaint.")
+    message: LongText = Field(description="What the complainant wants to add to their complaint.")
 
 
 class MessageAdded(BaseModel):
@@ -142,63 +139,3 @@ def complainant_view(case: Case, timeline: list[TimelineEntry], response_due_by:
         preferred_language=submitted.preferred_language, safety_concern=submitted.safety_concern,
         response_due_by=response_due_by, timeline=items,
     )
-
-
-# -- staff --------------------------------------------------------------------------------------------------------
-
-class CaseSummary(BaseModel):
-    reference: str
-    status: Status
-    priority: Priority
-    owner: str | None
-    channel: Channel
-    product_or_service: str
-    received_at: datetime
-    updated_at: datetime
-    version: int
-
-    @classmethod
-    def of(cls, case: Case | CaseListing) -> CaseSummary:
-        listing = case.listing() if isinstance(case, Case) else case
-        return cls.model_validate(listing.model_dump())
-
-
-class CaseList(BaseModel):
-    items: list[CaseSummary]
-    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; absent on the last page.")
-
-
-class CaseDetail(BaseModel):
-    reference: str
-    version: int
-    status: Status
-    priority: Priority
-    owner: str | None
-    channel: Channel
-    received_at: datetime
-    received_at_local: datetime
-    updated_at: datetime
-    closure_reason: str | None
-    submission: Submission
-    response_due_by: datetime
-    timeline: list[TimelineEntry]
-
-    @classmethod
-    def of(cls, case: Case, timeline: list[TimelineEntry], response_due_by: datetime) -> CaseDetail:
-        data = case.model_dump(exclude={"access_token_hash"})
-        return cls(**data, response_due_by=response_due_by, timeline=timeline)
-
-
-class AssignOwnerRequest(CleanText):
-    model_config = ConfigDict(extra="forbid")
-
-    owner: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)] = Field(
-        description="The staff user id (the token's sub) who becomes accountable for the case."
-    )
-    reason: Reason | None = None
-
-
-class NoteRequest(CleanText):
-    model_config = ConfigDict(extra="forbid")
-
-    body: Body
