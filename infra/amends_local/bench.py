@@ -186,7 +186,7 @@ def cold_starts() -> None:
             probes[name] = lambda code=code, env=env, code_dir=ROOT / fn.code_uri, event=event: \
                 _probe(code, env, code_dir, event)
         for probe in probes.values():
-            probe()  # writes the bytecode caches, as a deployed package ships .pyc files
+            probe()  # writes the bytecode caches, as the deployed package ships .pyc files (make build compiles them)
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in probes}
         names = list(probes)
         for round_ in range(RUNS):
