@@ -21,7 +21,7 @@ SAM := SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(BUILD_PYTHON)/bin:$$PATH" \
 CHECKOV := $(UV) tool run --quiet --python 3.13 --from checkov==$(CHECKOV_VERSION) checkov
 # sam build ships no bytecode (its Python builder leaves out __pycache__) and Lambda's file system is read-only, so
 # every cold start would compile every module it imports from the layer (boto3, pydantic, Powertools...) from source:
-# several times the whole init as `make bench` measures it. Hash-checked .pyc files, since SAM's zips date every file
+# about twice the whole import as `make bench` measures it. Hash-checked .pyc files, since SAM's zips date every file
 # 1980, which would make timestamp-checked ones stale; the build Python is 3.13, the runtime's bytecode version.
 COMPILE_BYTECODE := $(BUILD_PYTHON)/bin/python -m compileall -q -j 0 --invalidation-mode checked-hash .aws-sam/build
 
