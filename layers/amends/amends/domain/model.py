@@ -1,6 +1,7 @@
 """The complaint case: what ISO 10002 asks us to record, and every way it may change.
 
-Every change goes through :meth:`Case.apply` or one of the small helpers built on it, and each returns a
+Every change goes through :meth:`Case.transition` (the status), :meth:`Case.apply` (a step that records only a
+reason), the commands of :mod:`amends.domain.steps` built on them, or one of the small helpers below; each returns a
 :class:`Change`: the new case, exactly one timeline entry, and the domain events to publish. The storage
 adapter writes all three in one transaction, so the timeline can never miss a change.
 """
@@ -13,9 +14,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from amends.domain.errors import ActionNotAllowed, ReasonRequired
+from amends.domain.errors import ActionNotAllowed, DetailsRequired, InvalidReason, OwnerRequired, ReasonRequired
 from amends.domain.events import DomainEvent
+from amends.domain.handling import (
+    SHORT_TEXT_MAX_CHARS,
+    Assessment,
+    CaseLink,
+    Closure,
+    ClosureReason,
+    Decision,
+    InformationRequest,
+    Proposal,
+)
 from amends.domain.lifecycle import TRANSITIONS, Action, Status, target_of
+from amends.domain.text import LONG_TEXT_MAX_CHARS, CleanText, LongText, reject_unencodable_text  # noqa: F401 (re-exported)
 
 
 class Channel(StrEnum):
@@ -47,13 +59,6 @@ class Role(StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
-
-
-# Free texts people write at length (a description, the remedy sought, a message, a note), in characters.
-# Nobody is turned away for writing too much: 100,000 characters is ten times the longest narrative in the CFPB
-# sample. How many bytes that makes (up to 4 per character) is the storage adapter's concern, not the model's.
-LONG_TEXT_MAX_CHARS = 100_000
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT_MAX_CHARS)]
 
 
 class Person(BaseModel):
@@ -88,36 +93,6 @@ class Consent(BaseModel):
     share_with_third_parties: bool = Field(
         False, description="The complainant agrees that details may be shared with third parties involved."
     )
-
-
-def reject_unencodable_text(value: Any) -> Any:
-    """Refuse text that is not valid Unicode (a lone surrogate sent as a JSON escape): it cannot be stored."""
-
-    def walk(v: Any, path: str) -> None:
-        if isinstance(v, str):
-            try:
-                v.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError(f"{path or 'text'} contains characters that are not valid Unicode") from None
-        elif isinstance(v, dict):
-            for k, item in v.items():
-                walk(k, path)
-                walk(item, f"{path}.{k}" if path else str(k))
-        elif isinstance(v, list):
-            for i, item in enumerate(v):
-                walk(item, f"{path}[{i}]")
-
-    walk(value, "")
-    return value
-
-
-class CleanText(BaseModel):
-    """Base for models filled from outside: every string in the input must be storable."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _encodable(cls, value: Any) -> Any:
-        return reject_unencodable_text(value)
 
 
 class Submission(CleanText):
@@ -176,6 +151,7 @@ class EntryKind(StrEnum):
     ASSIGNMENT = "assignment"
     NOTE = "note"
     MESSAGE = "message"
+    LINK = "link"
 
 
 class TimelineEntry(BaseModel):
@@ -209,35 +185,86 @@ class Case(BaseModel):
     priority: Priority
     owner: str | None = None
     updated_at: datetime
-    closure_reason: str | None = None
+    closure_reason: ClosureReason | None = None
+    # Handling (7.5-7.9): see amends.domain.handling; the commands that set these are in amends.domain.steps.
+    assessment: Assessment | None = None
+    information_request: InformationRequest | None = Field(None, description="The open question to the complainant.")
+    links: tuple[CaseLink, ...] = ()
+    proposal: Proposal | None = Field(None, description="The response proposed now; cleared when returned.")
+    decision: Decision | None = Field(None, description="The decision last communicated.")
+    reply_due_at: datetime | None = Field(None, description="When the complainant's answer to the decision is due.")
+    closure: Closure | None = None
+    participants: tuple[str, ...] = Field((), description="Staff who owned the case or took one of its steps.")
 
     def listing(self) -> CaseListing:
         return CaseListing.model_validate(
-            {**self.model_dump(exclude={"submission"}), "product_or_service": self.submission.product_or_service})
+            {**self.model_dump(include=set(CaseListing.model_fields)),
+             "product_or_service": self.submission.product_or_service})
 
     # -- changes -------------------------------------------------------------------------------------------------
 
     def apply(self, action: Action, actor: Actor, at: datetime, reason: str | None = None) -> Change:
-        """Move the case along the lifecycle; raises when the transition table forbids ``action`` here."""
+        """Move the case along the lifecycle by a step that records no more than a reason.
+
+        Steps that record more (an assessment, a proposal, a decision, a closure) are the commands in
+        :mod:`amends.domain.steps`; asked for here, they raise ``DetailsRequired``.
+        """
+        return self.transition(action, actor, at, reason)
+
+    def transition(
+        self,
+        action: Action,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+        *,
+        update: dict[str, Any] | None = None,
+        body: str | None = None,
+        visible: bool = True,
+        events: tuple[tuple[str, dict[str, Any]], ...] = (),
+    ) -> Change:
+        """The one way the status changes: the transition table, the reason, the rules about persons and time,
+        then one timeline entry and ``CaseStatusChanged`` (plus ``events``, as (type, data) pairs)."""
+        from amends.domain.permissions import allowed_actions_for, rule_refusal
+
         target = target_of(action, self.status)
         if target is None:
-            raise ActionNotAllowed(self.reference, action, self.status)
+            raise ActionNotAllowed(self.reference, action, self.status, allowed_actions_for(self, actor, at))
         if TRANSITIONS[action].reason_required and not (reason and reason.strip()):
             raise ReasonRequired(action)
-        update: dict[str, Any] = {"status": target}
-        if action is Action.CLOSE:
-            update["closure_reason"] = reason
-        elif action is Action.REOPEN:
-            update["closure_reason"] = None
-        return self._change(
-            update, actor, at, EntryKind.TRANSITION, action.value, reason, complainant_visible=True,
-            event_type="CaseStatusChanged",
+        if reason and len(reason) > REASON_MAX_CHARS:
+            raise InvalidReason(action, f"A reason is at most {REASON_MAX_CHARS} characters; this one has "
+                                        f"{len(reason)}. Put the detail in a note.")
+        if refused := rule_refusal(action, self, actor, at):
+            raise self._with_allowed(refused, action, actor, at)
+        update = {"status": target, **(update or {})}
+        if actor.kind == "staff" and actor.id not in self.participants:
+            update["participants"] = (*self.participants, actor.id)
+        change = self._change(
+            update, actor, at, EntryKind.TRANSITION, action.value, reason, complainant_visible=visible,
+            event_type="CaseStatusChanged", body=body, events=events,
         )
+        try:
+            change.case.check_invariants(action, was=self.status)
+        except ActionNotAllowed as error:
+            raise self._with_allowed(error, action, actor, at) from None
+        return change
+
+    def _with_allowed(self, error: Exception, action: Action, actor: Actor, at: datetime) -> Exception:
+        """A wrong step names the actions ``actor`` may take instead."""
+        from amends.domain.permissions import allowed_actions_for
+
+        if not isinstance(error, ActionNotAllowed):
+            return error
+        return type(error)(self.reference, action, self.status, allowed_actions_for(self, actor, at), why=error.why)
 
     def assign(self, owner: str, actor: Actor, at: datetime, reason: str | None = None) -> Change:
         self._require_open("assign an owner")
+        update: dict[str, Any] = {"owner": owner}
+        if owner not in self.participants:
+            update["participants"] = (*self.participants, owner)
         return self._change(
-            {"owner": owner}, actor, at, EntryKind.ASSIGNMENT, "assign", reason, complainant_visible=False,
+            update, actor, at, EntryKind.ASSIGNMENT, "assign", reason, complainant_visible=False,
             event_type="CaseAssigned",
         )
 
@@ -248,15 +275,40 @@ class Case(BaseModel):
         )
 
     def add_message(self, body: str, actor: Actor, at: datetime) -> Change:
-        """Information from the complainant; it restarts work that was waiting for them."""
+        """Information from the complainant; it answers an open question and restarts work waiting for them."""
         self._require_open("add a message")
         update: dict[str, Any] = {}
         if self.status is Status.AWAITING_COMPLAINANT:
-            update["status"] = Status.INVESTIGATING
+            update = {"status": target_of(Action.RECEIVE_INFORMATION, self.status), "information_request": None}
         return self._change(
             update, actor, at, EntryKind.MESSAGE, "add_message", None, complainant_visible=True, body=body,
             event_type="MessageAdded",
         )
+
+    def add_link(self, link: CaseLink, actor: Actor, at: datetime, *, body: str | None = None,
+                 visible: bool = False) -> Change:
+        """A link to another case (``amends.domain.steps.link`` makes both sides; no status change)."""
+        return self._change(
+            {"links": (*self.links, link)}, actor, at, EntryKind.LINK, "link", None, complainant_visible=visible,
+            event_type="CaseLinked", body=body,
+            detail={"other_reference": link.reference, "relation": link.relation.value},
+        )
+
+    # -- invariants ----------------------------------------------------------------------------------------------
+
+    def check_invariants(self, action: Action | str, was: Status) -> None:
+        """What a case in its status must hold; a step (taken in status ``was``) that would leave it without
+        raises."""
+        if self.status in NEEDS_OWNER and not self.owner:
+            raise OwnerRequired(
+                self.reference, action, was,
+                why="Investigating needs an accountable owner: assign the case first, or name the owner in the "
+                    "same request.")
+        missing = [name for name in NEEDS.get(self.status, ()) if getattr(self, name) is None]
+        if missing:
+            raise DetailsRequired(
+                f"A case that is {self.status.value} must have its {' and '.join(missing)}: use the command for "
+                f"'{getattr(action, 'value', action)}' in amends.domain.steps, which records it.")
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
@@ -276,19 +328,38 @@ class Case(BaseModel):
         complainant_visible: bool,
         event_type: str,
         body: str | None = None,
+        events: tuple[tuple[str, dict[str, Any]], ...] = (),
+        detail: dict[str, Any] | None = None,
     ) -> Change:
-        before = {k: _plain(getattr(self, k)) for k in update}
-        after = {k: _plain(v) for k, v in update.items()}
+        shown = [k for k in update if k not in UNSHOWN]
+        before = {k: _plain(getattr(self, k)) for k in shown}
+        after = {k: _plain(update[k]) for k in shown}
         new = self.model_copy(update={**update, "version": self.version + 1, "updated_at": at})
         entry = TimelineEntry(
             seq=new.version, at=at, actor=actor, kind=kind, action=action, reason=reason,
             complainant_visible=complainant_visible, before=before, after=after, body=body,
         )
-        detail: dict[str, Any] = {"action": action, "before": before, "after": after, "reason": reason}
+        data: dict[str, Any] = {"action": action, "before": before, "after": after, "reason": reason, **(detail or {})}
         if kind is EntryKind.ASSIGNMENT:
-            detail["owner"] = new.owner
-        event = DomainEvent.new(event_type, new.reference, new.version, actor, at, detail)
-        return Change(case=new, entry=entry, events=(event,), expected_version=self.version)
+            data["owner"] = new.owner
+        first = DomainEvent.new(event_type, new.reference, new.version, actor, at, data)
+        more = tuple(DomainEvent.new(type_, new.reference, new.version, actor, at, data) for type_, data in events)
+        return Change(case=new, entry=entry, events=(first, *more), expected_version=self.version)
+
+
+# What a case must hold in each status (the commands in amends.domain.steps record it).
+NEEDS_OWNER = frozenset({Status.INVESTIGATING, Status.AWAITING_COMPLAINANT, Status.RESPONSE_PROPOSED,
+                         Status.RESPONSE_APPROVED})
+NEEDS: dict[Status, tuple[str, ...]] = {
+    Status.ASSESSED: ("assessment",),
+    Status.AWAITING_COMPLAINANT: ("information_request",),
+    Status.RESPONSE_PROPOSED: ("proposal",),
+    Status.RESPONSE_APPROVED: ("proposal",),
+    Status.DECISION_COMMUNICATED: ("decision", "reply_due_at"),
+    Status.CLOSED: ("closure", "closure_reason"),
+}
+UNSHOWN = frozenset({"participants"})  # bookkeeping for the rules, not news for the timeline or the bus
+REASON_MAX_CHARS = SHORT_TEXT_MAX_CHARS
 
 
 class CaseListing(BaseModel):
@@ -308,7 +379,16 @@ class CaseListing(BaseModel):
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, StrEnum) else value
+    """A changed field as the timeline and the bus show it: handling records give their summary (no free text)."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if hasattr(value, "summary"):
+        return value.summary()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 class Change(BaseModel):
