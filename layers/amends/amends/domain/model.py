@@ -259,7 +259,8 @@ class Case(BaseModel):
         return type(error)(self.reference, action, self.status, allowed_actions_for(self, actor, at), why=error.why)
 
     def assign(self, owner: str, actor: Actor, at: datetime, reason: str | None = None) -> Change:
-        self._require_open("assign an owner")
+        """Give the case an owner (services.staff also holds a handler to themselves)."""
+        self._authorise("assign", actor, at)
         update: dict[str, Any] = {"owner": owner}
         if owner not in self.participants:
             update["participants"] = (*self.participants, owner)
@@ -269,6 +270,7 @@ class Case(BaseModel):
         )
 
     def add_note(self, body: str, actor: Actor, at: datetime) -> Change:
+        self._authorise("add_note", actor, at)
         return self._change(
             {}, actor, at, EntryKind.NOTE, "add_note", None, complainant_visible=False, body=body,
             event_type="InternalNoteAdded",
@@ -276,7 +278,7 @@ class Case(BaseModel):
 
     def add_message(self, body: str, actor: Actor, at: datetime) -> Change:
         """Information from the complainant; it answers an open question and restarts work waiting for them."""
-        self._require_open("add a message")
+        self._authorise("add_message", actor, at)
         update: dict[str, Any] = {}
         if self.status is Status.AWAITING_COMPLAINANT:
             update = {"status": target_of(Action.RECEIVE_INFORMATION, self.status), "information_request": None}
@@ -312,9 +314,10 @@ class Case(BaseModel):
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
-    def _require_open(self, what: str) -> None:
-        if self.status is Status.CLOSED:
-            raise ActionNotAllowed(self.reference, what, self.status)
+    def _authorise(self, command: str, actor: Actor, at: datetime) -> None:
+        from amends.domain.permissions import Command, authorise
+
+        authorise(Command(command), self, actor, at)
 
     def _change(
         self,

@@ -65,7 +65,7 @@ def start_investigation(case: Case, actor: Actor, at: datetime, owner: str | Non
 def request_information(case: Case, question: str, actor: Actor, at: datetime) -> Change:
     """7.6: ask the complainant; the case waits for them, and their next message resumes it."""
     authorise(Command.REQUEST_INFORMATION, case, actor, at)
-    request = InformationRequest(question=question, asked_by=actor.id, asked_at=at)
+    request = InformationRequest(question=_short(question, Action.REQUEST_INFORMATION), asked_by=actor.id, asked_at=at)
     return case.transition(Action.REQUEST_INFORMATION, actor, at, "We need more information from you",
                            update={"information_request": request}, body=request.question)
 
