@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from amends.domain.errors import ActionNotAllowed, DetailsRequired, InvalidReason, OwnerRequired, ReasonRequired
+from amends.domain.errors import ActionNotAllowed, InvalidReason, ReasonRequired
 from amends.domain.events import DomainEvent
 from amends.domain.handling import (
     SHORT_TEXT_MAX_CHARS,
@@ -26,6 +26,7 @@ from amends.domain.handling import (
     InformationRequest,
     Proposal,
 )
+from amends.domain.invariants import check_invariants
 from amends.domain.lifecycle import TRANSITIONS, Action, Status, target_of
 from amends.domain.text import LONG_TEXT_MAX_CHARS, CleanText, LongText, reject_unencodable_text  # noqa: F401 (re-exported)
 
@@ -225,7 +226,7 @@ class Case(BaseModel):
     ) -> Change:
         """The one way the status changes: the transition table, the reason, the rules about persons and time,
         then one timeline entry and ``CaseStatusChanged`` (plus ``events``, as (type, data) pairs)."""
-        from amends.domain.permissions import allowed_actions_for, rule_refusal
+        from amends.domain.permissions import allowed_actions_for, rule_refusal, with_allowed
 
         target = target_of(action, self.status)
         if target is None:
@@ -236,7 +237,7 @@ class Case(BaseModel):
             raise InvalidReason(action, f"A reason is at most {REASON_MAX_CHARS} characters; this one has "
                                         f"{len(reason)}. Put the detail in a note.")
         if refused := rule_refusal(action, self, actor, at):
-            raise self._with_allowed(refused, action, actor, at)
+            raise with_allowed(refused, self, action, actor, at)
         update = {"status": target, **(update or {})}
         if actor.kind == "staff" and actor.id not in self.participants:
             update["participants"] = (*self.participants, actor.id)
@@ -247,16 +248,8 @@ class Case(BaseModel):
         try:
             change.case.check_invariants(action, was=self.status)
         except ActionNotAllowed as error:
-            raise self._with_allowed(error, action, actor, at) from None
+            raise with_allowed(error, self, action, actor, at) from None
         return change
-
-    def _with_allowed(self, error: Exception, action: Action, actor: Actor, at: datetime) -> Exception:
-        """A wrong step names the actions ``actor`` may take instead."""
-        from amends.domain.permissions import allowed_actions_for
-
-        if not isinstance(error, ActionNotAllowed):
-            return error
-        return type(error)(self.reference, action, self.status, allowed_actions_for(self, actor, at), why=error.why)
 
     def assign(self, owner: str, actor: Actor, at: datetime, reason: str | None = None) -> Change:
         """Give the case an owner (services.staff also holds a handler to themselves)."""
@@ -299,18 +292,8 @@ class Case(BaseModel):
     # -- invariants ----------------------------------------------------------------------------------------------
 
     def check_invariants(self, action: Action | str, was: Status) -> None:
-        """What a case in its status must hold; a step (taken in status ``was``) that would leave it without
-        raises."""
-        if self.status in NEEDS_OWNER and not self.owner:
-            raise OwnerRequired(
-                self.reference, action, was,
-                why="Investigating needs an accountable owner: assign the case first, or name the owner in the "
-                    "same request.")
-        missing = [name for name in NEEDS.get(self.status, ()) if getattr(self, name) is None]
-        if missing:
-            raise DetailsRequired(
-                f"A case that is {self.status.value} must have its {' and '.join(missing)}: use the command for "
-                f"'{getattr(action, 'value', action)}' in amends.domain.steps, which records it.")
+        """What a case in its status must hold (amends.domain.invariants); raises for a step taken in ``was``."""
+        check_invariants(self, action, was)
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
@@ -350,17 +333,6 @@ class Case(BaseModel):
         return Change(case=new, entry=entry, events=(first, *more), expected_version=self.version)
 
 
-# What a case must hold in each status (the commands in amends.domain.steps record it).
-NEEDS_OWNER = frozenset({Status.INVESTIGATING, Status.AWAITING_COMPLAINANT, Status.RESPONSE_PROPOSED,
-                         Status.RESPONSE_APPROVED})
-NEEDS: dict[Status, tuple[str, ...]] = {
-    Status.ASSESSED: ("assessment",),
-    Status.AWAITING_COMPLAINANT: ("information_request",),
-    Status.RESPONSE_PROPOSED: ("proposal",),
-    Status.RESPONSE_APPROVED: ("proposal",),
-    Status.DECISION_COMMUNICATED: ("decision", "reply_due_at"),
-    Status.CLOSED: ("closure", "closure_reason"),
-}
 UNSHOWN = frozenset({"participants"})  # bookkeeping for the rules, not news for the timeline or the bus
 REASON_MAX_CHARS = SHORT_TEXT_MAX_CHARS
 

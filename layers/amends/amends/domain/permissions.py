@@ -179,11 +179,15 @@ def allowed_actions_for(case: Case, actor: Actor, at: datetime) -> list[Command]
 
 def authorise(command: Command, case: Case, actor: Actor, at: datetime) -> None:
     """Raise the refusal, if any; a wrong step names the actions the actor may take instead."""
-    error = refusal(command, case, actor, at)
-    if isinstance(error, ActionNotAllowed):
-        raise type(error)(case.reference, command, case.status, allowed_actions_for(case, actor, at), why=error.why)
-    if error:
-        raise error
+    if error := refusal(command, case, actor, at):
+        raise with_allowed(error, case, command, actor, at)
+
+
+def with_allowed(error: DomainError, case: Case, action: Action | Command, actor: Actor, at: datetime) -> DomainError:
+    """A wrong step names the actions ``actor`` may take instead."""
+    if not isinstance(error, ActionNotAllowed):
+        return error
+    return type(error)(case.reference, action, case.status, allowed_actions_for(case, actor, at), why=error.why)
 
 
 def _role_message(command: Command, actor: Actor) -> str:
