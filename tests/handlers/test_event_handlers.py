@@ -129,8 +129,9 @@ def test_every_kind_of_change_is_published_from_the_stream(stack) -> None:
     after) included. Left pending, it would wait for the sweeper's five-minute grace."""
     change = new_case()
     case = change.case
-    for make in (lambda c: c.add_note("Called the branch.", Actor(kind="staff", id="h1"), datetime.now(UTC)),
-                 lambda c: c.assign("h1", Actor(kind="staff", id="s1"), datetime.now(UTC)),
+    for make in (lambda c: c.add_note("Called the branch.", Actor(kind="staff", id="h1", roles=("handler",)),
+                                      datetime.now(UTC)),
+                 lambda c: c.assign("h1", Actor(kind="staff", id="s1", roles=("supervisor",)), datetime.now(UTC)),
                  lambda c: c.add_message("More detail.", Actor(kind="complainant", id="c"), datetime.now(UTC))):
         step = make(case)
         wiring.case_repository().record(step)

@@ -8,9 +8,11 @@ import uuid
 
 import pytest
 from amends import wiring
+from amends.domain import steps
 from amends.domain.errors import ConcurrentUpdate
-from amends.domain.lifecycle import Action
+from amends.domain.handling import ClosureReason
 from amends.domain.model import Actor
+from amends.settings import get_settings
 
 from .events import api, body_of, load
 
@@ -149,8 +151,8 @@ def test_the_complainant_adds_information_but_not_to_a_closed_case(invoke) -> No
     for _ in range(10):  # the stack's own lifecycle may acknowledge the case meanwhile: reload and close again
         case = repo.get(ref)
         try:
-            repo.record(case.apply(Action.CLOSE, Actor(kind="staff", id="s", roles=("manager",)), case.updated_at,
-                                   "withdrawn"))
+            repo.record(steps.close(case, ClosureReason.WITHDRAWN, Actor(kind="staff", id="s", roles=("manager",)),
+                                    case.updated_at, get_settings().handling_policy()))
             break
         except ConcurrentUpdate:
             continue

@@ -85,12 +85,15 @@ def test_roles_are_enforced(staff, reference) -> None:
 def test_unknown_case_and_wrong_state(staff, reference, stack) -> None:
     assert staff(api("api_staff_get_case.json", reference="CMP-2026-ZZZZZZ"))["statusCode"] == 404
     from amends import wiring
-    from amends.domain.lifecycle import Action
+    from amends.domain import steps
+    from amends.domain.handling import ClosureReason
     from amends.domain.model import Actor
+    from amends.settings import get_settings
 
     repo = wiring.case_repository()
     case = repo.get(reference)
-    repo.record(case.apply(Action.CLOSE, Actor(kind="staff", id="m", roles=("manager",)), case.updated_at, "duplicate"))
+    repo.record(steps.close(case, ClosureReason.WITHDRAWN, Actor(kind="staff", id="m", roles=("manager",)),
+                            case.updated_at, get_settings().handling_policy()))
     refused = staff(api("api_staff_assign_owner.json", reference=reference))
     assert refused["statusCode"] == 409 and body_of(refused)["status_now"] == "closed"
 

@@ -8,12 +8,15 @@ from amends.adapters import long_texts
 from amends.adapters.dynamodb import case_items, timeline_items
 from amends.api.schemas.public import MessageRequest
 from amends.api.schemas.staff import NoteRequest
+from amends.domain import steps
+from amends.domain.handling import ClosureReason
 from amends.domain.lifecycle import Action
 from amends.domain.model import LONG_TEXT_MAX_CHARS, Actor, Channel, open_case
 from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from .cases import POLICY, SUPERVISOR
 from .conftest import T0, make_submission
 
 ITEM_LIMIT = 400 * 1024  # DynamoDB: UTF-8 bytes of attribute names and values
@@ -113,7 +116,8 @@ def test_no_command_changes_the_submission(opened) -> None:
     for step in (lambda c: c.apply(Action.ACKNOWLEDGE, Actor.system("lifecycle"), T0),
                  lambda c: c.assign("h-1", STAFF, T0, "why"), lambda c: c.add_note("note", STAFF, T0),
                  lambda c: c.add_message("more", Actor(kind="complainant", id="c"), T0),
-                 lambda c: c.apply(Action.CLOSE, STAFF, T0, "withdrawn"), lambda c: c.apply(Action.REOPEN, STAFF, T0, "x")):
+                 lambda c: steps.close(c, ClosureReason.WITHDRAWN, STAFF, T0, POLICY),
+                 lambda c: steps.reopen(c, "x", SUPERVISOR, T0)):
         case = step(case).case
     assert case.version == 7 and case.submission == opened.case.submission
 

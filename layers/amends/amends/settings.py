@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, ValidationError
 
 from amends.domain.clock import Clock, OffsetClock, SystemClock
+from amends.domain.handling import ExternalRecourse, HandlingPolicy
+from amends.domain.priority import PriorityRules, load_rules
 
 
 class Settings(BaseModel):
@@ -26,9 +31,44 @@ class Settings(BaseModel):
         "refer your complaint to the ombudsman free of charge, usually within six months of our final response."
     )
 
+    # Handling (7.7-7.9)
+    approval_threshold: Decimal = Field(Decimal(500), gt=0, description="Money offered above this needs approval.")
+    decision_reply_days: int = Field(28, ge=1, description="Days the complainant has to answer a decision.")
+    reopen_window_days: int = Field(56, ge=1, description="Days after closure in which a case can be reopened.")
+    external_body: str = Field("the Financial Ombudsman Service", min_length=1)
+    external_time_limit: str = Field("six months", min_length=1)
+    external_details: str = Field("It is free of charge and does not affect your legal rights.", min_length=1)
+    priority_rules_file: str | None = Field(None, description="Another priority rules file than the shipped one.")
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.organisation_time_zone)
+
+    def handling_policy(self) -> HandlingPolicy:
+        return HandlingPolicy(
+            approval_threshold=self.approval_threshold,
+            reply_window=timedelta(days=self.decision_reply_days),
+            reopen_window=timedelta(days=self.reopen_window_days),
+            external=ExternalRecourse(body=self.external_body, time_limit=self.external_time_limit,
+                                      details=self.external_details),
+        )
+
+    def priority_rules(self) -> PriorityRules:
+        """Raises ``PriorityRulesInvalid`` naming the file and the field."""
+        return load_rules(self.priority_rules_file)
+
+
+# Optional settings and the environment variables that set them (unset or empty: the default above).
+_OPTIONAL_ENV = {
+    "approval_threshold": "APPROVAL_THRESHOLD",
+    "decision_reply_days": "DECISION_REPLY_DAYS",
+    "reopen_window_days": "REOPEN_WINDOW_DAYS",
+    "external_body": "EXTERNAL_BODY",
+    "external_time_limit": "EXTERNAL_TIME_LIMIT",
+    "external_details": "EXTERNAL_DETAILS",
+    "priority_rules_file": "PRIORITY_RULES_FILE",
+    "external_recourse": "EXTERNAL_RECOURSE",
+}
 
 
 @cache
@@ -38,6 +78,17 @@ def get_settings() -> Settings:
     if missing:
         raise RuntimeError(f"Missing environment variables {', '.join(missing)}: set by template.yaml in AWS "
                            f"and by the local runtime (make run).")
+    optional = {field: env[name] for field, name in _OPTIONAL_ENV.items() if env.get(name)}
+    try:
+        return _settings_from(env, optional)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise RuntimeError(f"Environment variable {_OPTIONAL_ENV.get(field, field.upper())}={first.get('input')!r} "
+                           f"is not valid: {first['msg']}") from None
+
+
+def _settings_from(env: Mapping[str, str], optional: dict[str, str]) -> Settings:
     return Settings(
         table_name=env["TABLE_NAME"],
         event_bus_name=env["EVENT_BUS_NAME"],
@@ -47,7 +98,7 @@ def get_settings() -> Settings:
         final_response_days=int(env.get("FINAL_RESPONSE_DAYS", "56")),
         sender_address=env.get("SENDER_ADDRESS") or None,
         outbox_grace_seconds=int(env.get("OUTBOX_GRACE_SECONDS", "300")),
-        **({"external_recourse": env["EXTERNAL_RECOURSE"]} if env.get("EXTERNAL_RECOURSE") else {}),
+        **optional,  # type: ignore[arg-type]
     )
 
 

@@ -37,7 +37,9 @@ from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTake
 
 PRIORITY_RANK = {Priority.URGENT: "1", Priority.HIGH: "2", Priority.NORMAL: "3", Priority.LOW: "4"}
 OUTBOX_RETENTION = timedelta(days=7)
-CASE_TEXTS = {"description": ("submission", "description"), "remedy_sought": ("submission", "remedy_sought")}
+CASE_TEXTS = {"description": ("submission", "description"), "remedy_sought": ("submission", "remedy_sought"),
+              "proposal_reasons": ("proposal", "reasons"), "decision_reasons": ("decision", "reasons")}
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for TransactWriteItems
 ENTRY_TEXTS = {"body": ("body",)}
 
 _serializer = TypeSerializer()
@@ -140,31 +142,54 @@ class DynamoCaseRepository:
 
     def record(self, change: Change) -> None:
         """One transaction: the case item, the entry with its body parts, the outbox events, and the case's text
-        parts when the case is new.
+        parts when the case is new (see ``record_all``)."""
+        self.record_all([change])
 
-        Later changes leave the case's text parts in place, on condition that they are still the texts this
-        version holds (``texts_sha256``). When they are not (a case stored before texts moved out of the case
-        item, or a change to the texts themselves) the change is written again with the texts.
+    def record_all(self, changes: Sequence[Change]) -> None:
+        """Changes to one or more cases (a merge changes two) in one transaction: all of them or none.
+
+        Later changes leave a case's text parts in place, on condition that they are still the texts this version
+        holds (``texts_sha256``). When they are not (a case stored before texts moved out of the case item, or a
+        change to the texts themselves: a proposal's or a decision's reasons) the changes are written again with
+        those texts.
         """
-        opening = change.expected_version is None
+        if len({c.case.reference for c in changes}) != len(changes):
+            raise ValueError("one change per case in a transaction: DynamoDB refuses two writes to one item")
+        with_texts = {i for i, c in enumerate(changes) if c.expected_version is None}
         try:
-            self._transact(change, with_case_texts=opening)
+            self._transact(changes, with_texts)
             return
         except ClientError as error:
             if not _first_cancellation_is_condition(error):
                 raise
-            if opening:
-                raise ReferenceTaken(change.case.reference) from error
-            if not self._stored_texts_differ(change):
-                raise ConcurrentUpdate(change.case.reference) from error
+            cause = error
+        # A condition failed: a reference taken, someone else's write, or texts to write again. Ask the stored items.
+        retry_with_texts = set()
+        for i, change in enumerate(changes):
+            stored = self._stored_state(change.case.reference)
+            if change.expected_version is None:
+                if stored:
+                    raise ReferenceTaken(change.case.reference) from cause
+            elif stored.get("version") != change.expected_version:
+                raise ConcurrentUpdate(change.case.reference) from cause
+            elif stored.get("texts_sha256") != case_items(change.case)[0]["texts_sha256"]:
+                retry_with_texts.add(i)
+        if not retry_with_texts:
+            raise ConcurrentUpdate(changes[0].case.reference) from cause
         try:
-            self._transact(change, with_case_texts=True)
+            self._transact(changes, with_texts | retry_with_texts)
         except ClientError as error:
             if _first_cancellation_is_condition(error):
-                raise ConcurrentUpdate(change.case.reference) from error
+                raise ConcurrentUpdate(changes[0].case.reference) from error
             raise
 
-    def _transact(self, change: Change, *, with_case_texts: bool) -> None:
+    def _transact(self, changes: Sequence[Change], with_texts: set[int]) -> None:
+        items = [item for i, change in enumerate(changes) for item in self._writes(change, i in with_texts)]
+        if len(items) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"{len(items)} writes do not fit in one transaction ({MAX_TRANSACTION_ITEMS} at most)")
+        self.client.transact_write_items(TransactItems=items)
+
+    def _writes(self, change: Change, with_case_texts: bool) -> list[dict[str, Any]]:
         case, case_parts = case_items(change.case)
         case_put: dict[str, Any] = {"TableName": self.table, "Item": _to_item(case)}
         if change.expected_version is None:
@@ -183,18 +208,15 @@ class DynamoCaseRepository:
         parts = (case_parts if with_case_texts else []) + entry_parts
         items += [{"Put": {"TableName": self.table, "Item": _to_item(p)}} for p in parts]
         items += [{"Put": {"TableName": self.table, "Item": _to_item(outbox_item(e))}} for e in change.events]
-        self.client.transact_write_items(TransactItems=items)
+        return items
 
-    def _stored_texts_differ(self, change: Change) -> bool:
-        """After a refused write: is the stored case at the expected version, with other texts than ours?"""
+    def _stored_state(self, reference: str) -> dict[str, Any]:
+        """The stored case's version and texts digest (empty when there is no such case)."""
         stored = self.client.get_item(
-            TableName=self.table, Key=_to_item({"pk": case_pk(change.case.reference), "sk": "CASE"}),
+            TableName=self.table, Key=_to_item({"pk": case_pk(reference), "sk": "CASE"}),
             ProjectionExpression="version, texts_sha256", ConsistentRead=True,
         ).get("Item")
-        stored = _from_item(stored) if stored else {}
-        if stored.get("version") != change.expected_version:
-            return False
-        return stored.get("texts_sha256") != case_items(change.case)[0]["texts_sha256"]
+        return _from_item(stored) if stored else {}
 
     # -- reads ---------------------------------------------------------------------------------------------------
 

@@ -55,10 +55,10 @@ def take(doc: dict[str, Any], paths: Mapping[str, tuple[str, ...]]) -> dict[str,
     texts = {}
     for name, path in paths.items():
         *parents, leaf = path
-        holder = doc
+        holder: Any = doc
         for key in parents:
-            holder = holder[key]
-        value = holder.pop(leaf, None)
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        value = holder.pop(leaf, None) if isinstance(holder, dict) else None  # an absent owner has no text
         if value is not None:
             texts[name] = value
     return texts

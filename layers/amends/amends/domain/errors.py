@@ -3,6 +3,7 @@ RFC 9457 problem types in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -20,17 +21,49 @@ class CaseNotFound(DomainError):
 
 
 class ActionNotAllowed(DomainError):
-    def __init__(self, reference: str, action: Any, status: Any) -> None:
+    """The case's state does not allow this now. Carries the status and the actions the caller may take instead."""
+
+    def __init__(self, reference: str, action: Any, status: Any, allowed_actions: Sequence[Any] | None = None,
+                 why: str | None = None) -> None:
         action = getattr(action, "value", action)
         status = getattr(status, "value", status)
-        super().__init__(f"Cannot {str(action).replace('_', ' ')} on complaint {reference}: it is {status}.")
         self.reference, self.action, self.status = reference, action, status
+        self.allowed_actions = [getattr(a, "value", a) for a in allowed_actions or ()]
+        self.why = why
+        message = f"Cannot {str(action).replace('_', ' ')} on complaint {reference}: it is {status}."
+        if why:
+            message += f" {why}"
+        if allowed_actions is not None:
+            message += (f" What you can do now: {', '.join(self.allowed_actions)}." if self.allowed_actions
+                        else " There is nothing you can do to it now.")
+        super().__init__(message)
+
+
+class OwnerRequired(ActionNotAllowed):
+    """Investigating needs someone accountable (7.6)."""
+
+
+class ApprovalRequired(ActionNotAllowed):
+    """The proposed response needs a second pair of eyes before it is sent (7.7)."""
+
+
+class ReopenWindowClosed(ActionNotAllowed):
+    """Closed for longer than the reopen window: a new complaint instead."""
 
 
 class ReasonRequired(DomainError):
-    def __init__(self, action: Any) -> None:
+    def __init__(self, action: Any, message: str | None = None) -> None:
         action = getattr(action, "value", action)
-        super().__init__(f"A reason is required to {str(action).replace('_', ' ')}.")
+        super().__init__(message or f"A reason is required to {str(action).replace('_', ' ')}.")
+
+
+class InvalidReason(ReasonRequired):
+    """A reason was given but cannot be used (too long, or not one of a fixed list)."""
+
+
+class DetailsRequired(DomainError):
+    """A step that records more than a reason (an assessment, a proposal, a decision, a closure) was asked for
+    without it."""
 
 
 class ConcurrentUpdate(DomainError):
@@ -46,6 +79,18 @@ class ConcurrentUpdate(DomainError):
 class Forbidden(DomainError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
+
+
+class FourEyesRequired(Forbidden):
+    """The person who proposed a response may not approve it."""
+
+
+class NotUninvolved(Forbidden):
+    """An internal review is concluded only by someone who took no part in the case."""
+
+
+class InvalidLink(DomainError):
+    """A link to a case that cannot be linked (itself, one already linked, a closed case to merge into)."""
 
 
 class InvalidCursor(DomainError):

@@ -41,6 +41,34 @@ class CaseAssignedData(ChangeData):
     owner: str | None
 
 
+class UrgentCaseFlaggedData(BaseModel):
+    priority_before: str
+    priority: str
+    safety_risk: bool
+    severity: str
+    immediate_action: bool
+    category: str
+
+
+class CaseLinkedData(ChangeData):
+    other_reference: str
+    relation: str = Field(description="related, or merged_from (the other case was merged into this one).")
+
+
+class CaseMergedData(BaseModel):
+    merged_into: str = Field(description="The case this duplicate now lives on; its complainant is told so.")
+
+
+class DecisionCommunicatedData(BaseModel):
+    outcome: str
+    final: bool = Field(description="The outcome of an internal review: only external recourse is left.")
+    remedies: list[str] = Field(description="The kinds of remedy offered.")
+    money: dict[str, str] = Field(description="Total offered per ISO 4217 currency, as a decimal string.")
+    reply_due_at: str = Field(description="When the complainant's answer is due; without one the case closes.")
+    external_body: str
+    external_time_limit: str
+
+
 # Every event type the system publishes: what it means and the shape of its data. Consumers subscribe by
 # detail-type; infra/catalogue/events holds one JSON schema per entry.
 CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
@@ -51,6 +79,12 @@ CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
     "InternalNoteAdded": ("Staff added an internal note (never shown to the complainant; the note itself stays in "
                           "the case).", ChangeData),
     "MessageAdded": ("The complainant added information to their case (the text stays in the case).", ChangeData),
+    "UrgentCaseFlagged": ("An assessment made a case urgent (a safety risk always does; 7.5).", UrgentCaseFlaggedData),
+    "CaseLinked": ("A case was linked to another: as related, or because the other was merged into it.",
+                   CaseLinkedData),
+    "CaseMerged": ("A duplicate case was closed and merged into another (data.merged_into).", CaseMergedData),
+    "DecisionCommunicated": ("A decision was sent to the complainant with its reasons, remedies and recourse (7.8); "
+                             "the texts stay in the case.", DecisionCommunicatedData),
 }
 
 

@@ -67,11 +67,13 @@ TRANSITIONS: dict[Action, Transition] = {
         _t(Action.START_INVESTIGATION, {S.ASSESSED}, S.INVESTIGATING),
         _t(Action.REQUEST_INFORMATION, {S.INVESTIGATING}, S.AWAITING_COMPLAINANT, reason_required=True),
         _t(Action.RECEIVE_INFORMATION, {S.AWAITING_COMPLAINANT}, S.INVESTIGATING),
-        _t(Action.PROPOSE_RESPONSE, {S.INVESTIGATING, S.INTERNAL_REVIEW}, S.RESPONSE_PROPOSED, reason_required=True),
+        _t(Action.PROPOSE_RESPONSE, {S.INVESTIGATING}, S.RESPONSE_PROPOSED, reason_required=True),
         _t(Action.APPROVE_RESPONSE, {S.RESPONSE_PROPOSED}, S.RESPONSE_APPROVED),
         _t(Action.RETURN_PROPOSAL, {S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}, S.INVESTIGATING, reason_required=True),
         _t(Action.COMMUNICATE_DECISION, {S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}, S.DECISION_COMMUNICATED),
         _t(Action.REQUEST_REVIEW, {S.DECISION_COMMUNICATED}, S.INTERNAL_REVIEW, reason_required=True),
+        # The reviewer's conclusion is the final decision itself: a proposal during the review would let someone
+        # involved draft it and send it as a first decision (steps.conclude_review).
         _t(Action.CONCLUDE_REVIEW, {S.INTERNAL_REVIEW}, S.DECISION_COMMUNICATED),
         # Withdrawn, duplicate, referred, no reply... can end a case from any open state, always with a reason.
         _t(Action.CLOSE, set(OPEN_STATUSES), S.CLOSED, reason_required=True),

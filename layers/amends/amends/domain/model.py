@@ -1,23 +1,35 @@
 """The complaint case: what ISO 10002 asks us to record, and every way it may change.
 
-Every change goes through :meth:`Case.apply` or one of the small helpers built on it, and each returns a
+Every change goes through :meth:`Case.transition` (the status), :meth:`Case.apply` (a step that records only a
+reason), the commands of :mod:`amends.domain.steps` built on them, or one of the small helpers below; each returns a
 :class:`Change`: the new case, exactly one timeline entry, and the domain events to publish. The storage
 adapter writes all three in one transaction, so the timeline can never miss a change.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from amends.domain.errors import ActionNotAllowed, ReasonRequired
+from amends.domain.email_address import EmailAddress, email_address  # noqa: F401 (re-exported)
+from amends.domain.errors import ActionNotAllowed, InvalidReason, ReasonRequired
 from amends.domain.events import DomainEvent
+from amends.domain.handling import (
+    SHORT_TEXT_MAX_CHARS,
+    Assessment,
+    CaseLink,
+    Closure,
+    ClosureReason,
+    Decision,
+    InformationRequest,
+    Proposal,
+)
+from amends.domain.invariants import check_invariants
 from amends.domain.lifecycle import TRANSITIONS, Action, Status, target_of
+from amends.domain.text import LONG_TEXT_MAX_CHARS, CleanText, LongText, reject_unencodable_text  # noqa: F401 (re-exported)
 
 
 class Channel(StrEnum):
@@ -49,63 +61,6 @@ class Role(StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     ADMIN = "admin"
-
-
-# Free texts people write at length (a description, the remedy sought, a message, a note), in characters.
-# Nobody is turned away for writing too much: 100,000 characters is ten times the longest narrative in the CFPB
-# sample. How many bytes that makes (up to 4 per character) is the storage adapter's concern, not the model's.
-LONG_TEXT_MAX_CHARS = 100_000
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT_MAX_CHARS)]
-
-
-# An email address as people are given them: a dot-atom before the @ (RFC 5322; any non-ASCII character too, RFC 6532)
-# and a domain name after it, internationalised or not (IDNA 2008). The rules are email-validator's for what a mail
-# provider hands out (no quoted local parts, no IP addresses, a domain with a top-level domain), without importing it:
-# it compiles regular expressions over all of Unicode at import, an eighth of a cold start. Everything it accepted
-# passes here, so cases stored before still load (tests/unit/test_email_address.py compares the two).
-_ATOM = r"[^\x00-\x20\x7f()<>\[\]:;@\\,.\"]+"  # RFC 5322 atext, written as what it excludes: quick to compile
-_DOT_ATOM = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")  # a DNS label, after IDNA encoding
-_SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")  # RFC 6761 and others: never mail
-
-
-def email_address(value: str) -> str:
-    """``value`` as an email address (NFC, the domain in lower case), or ValueError saying what to correct."""
-    address = unicodedata.normalize("NFC", value.strip())
-    local, at, domain = address.rpartition("@")
-    if not at:
-        raise ValueError("value is not a valid email address: it needs an @-sign, as in name@example.com")
-    if not all(c.isprintable() and not c.isspace() for c in address):
-        raise ValueError("value is not a valid email address: it contains a space or an invisible character")
-    if unicodedata.category(address[0]).startswith("M"):
-        raise ValueError("value is not a valid email address: it starts with an accent that has no letter under it")
-    if not _DOT_ATOM.fullmatch(local):
-        raise ValueError("value is not a valid email address: the part before the @-sign cannot be empty, contain "
-                         "spaces or any of ( ) < > [ ] : ; @ \\ , \" or start or end with a dot or have two in a row")
-    domain = domain.lower()
-    labels = (domain if domain.isascii() else _idna(domain)).split(".")
-    if (len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels) or not labels[-1][-1].isalpha()
-            or labels[-1] in _SPECIAL_USE or len(".".join(labels)) > 253):
-        raise ValueError(f"value is not a valid email address: the part after the @-sign ({domain}) is not a domain "
-                         f"name that receives mail, such as example.com")
-    if len(local) + 1 + len(".".join(labels)) > 254:
-        raise ValueError("value is not a valid email address: it is longer than 254 characters")
-    return f"{local}@{domain}"
-
-
-def _idna(domain: str) -> str:
-    """An internationalised domain name in ASCII (IDNA 2008, as email-validator checks it); the tables load only when
-    an address has one."""
-    import idna
-
-    try:
-        mapped = idna.uts46_remap(domain, std3_rules=False, transitional=False)
-        return ".".join(idna.alabel(label).decode("ascii") if label else label for label in mapped.split("."))
-    except idna.IDNAError:
-        return ""  # not a domain name: the caller says so
-
-
-EmailAddress = Annotated[str, AfterValidator(email_address), WithJsonSchema({"type": "string", "format": "email"})]
 
 
 class Person(BaseModel):
@@ -140,36 +95,6 @@ class Consent(BaseModel):
     share_with_third_parties: bool = Field(
         False, description="The complainant agrees that details may be shared with third parties involved."
     )
-
-
-def reject_unencodable_text(value: Any) -> Any:
-    """Refuse text that is not valid Unicode (a lone surrogate sent as a JSON escape): it cannot be stored."""
-
-    def walk(v: Any, path: str) -> None:
-        if isinstance(v, str):
-            try:
-                v.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ValueError(f"{path or 'text'} contains characters that are not valid Unicode") from None
-        elif isinstance(v, dict):
-            for k, item in v.items():
-                walk(k, path)
-                walk(item, f"{path}.{k}" if path else str(k))
-        elif isinstance(v, list):
-            for i, item in enumerate(v):
-                walk(item, f"{path}[{i}]")
-
-    walk(value, "")
-    return value
-
-
-class CleanText(BaseModel):
-    """Base for models filled from outside: every string in the input must be storable."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _encodable(cls, value: Any) -> Any:
-        return reject_unencodable_text(value)
 
 
 class Submission(CleanText):
@@ -228,6 +153,7 @@ class EntryKind(StrEnum):
     ASSIGNMENT = "assignment"
     NOTE = "note"
     MESSAGE = "message"
+    LINK = "link"
 
 
 class TimelineEntry(BaseModel):
@@ -261,60 +187,121 @@ class Case(BaseModel):
     priority: Priority
     owner: str | None = None
     updated_at: datetime
-    closure_reason: str | None = None
+    closure_reason: ClosureReason | None = None
+    # Handling (7.5-7.9): see amends.domain.handling; the commands that set these are in amends.domain.steps.
+    assessment: Assessment | None = None
+    information_request: InformationRequest | None = Field(None, description="The open question to the complainant.")
+    links: tuple[CaseLink, ...] = ()
+    proposal: Proposal | None = Field(None, description="The response proposed now; cleared when returned.")
+    decision: Decision | None = Field(None, description="The decision last communicated.")
+    reply_due_at: datetime | None = Field(None, description="When the complainant's answer to the decision is due.")
+    closure: Closure | None = None
+    participants: tuple[str, ...] = Field((), description="Staff who owned the case or took one of its steps.")
 
     def listing(self) -> CaseListing:
         return CaseListing.model_validate(
-            {**self.model_dump(exclude={"submission"}), "product_or_service": self.submission.product_or_service})
+            {**self.model_dump(include=set(CaseListing.model_fields)),
+             "product_or_service": self.submission.product_or_service})
 
     # -- changes -------------------------------------------------------------------------------------------------
 
     def apply(self, action: Action, actor: Actor, at: datetime, reason: str | None = None) -> Change:
-        """Move the case along the lifecycle; raises when the transition table forbids ``action`` here."""
+        """Move the case along the lifecycle by a step that records no more than a reason.
+
+        Steps that record more (an assessment, a proposal, a decision, a closure) are the commands in
+        :mod:`amends.domain.steps`; asked for here, they raise ``DetailsRequired``.
+        """
+        return self.transition(action, actor, at, reason)
+
+    def transition(
+        self,
+        action: Action,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+        *,
+        update: dict[str, Any] | None = None,
+        body: str | None = None,
+        visible: bool = True,
+        events: tuple[tuple[str, dict[str, Any]], ...] = (),
+    ) -> Change:
+        """The one way the status changes: the transition table, the reason, the rules about persons and time,
+        then one timeline entry and ``CaseStatusChanged`` (plus ``events``, as (type, data) pairs)."""
+        from amends.domain.permissions import allowed_actions_for, rule_refusal, with_allowed
+
         target = target_of(action, self.status)
         if target is None:
-            raise ActionNotAllowed(self.reference, action, self.status)
+            raise ActionNotAllowed(self.reference, action, self.status, allowed_actions_for(self, actor, at))
         if TRANSITIONS[action].reason_required and not (reason and reason.strip()):
             raise ReasonRequired(action)
-        update: dict[str, Any] = {"status": target}
-        if action is Action.CLOSE:
-            update["closure_reason"] = reason
-        elif action is Action.REOPEN:
-            update["closure_reason"] = None
-        return self._change(
-            update, actor, at, EntryKind.TRANSITION, action.value, reason, complainant_visible=True,
-            event_type="CaseStatusChanged",
+        if reason and len(reason) > REASON_MAX_CHARS:
+            raise InvalidReason(action, f"A reason is at most {REASON_MAX_CHARS} characters; this one has "
+                                        f"{len(reason)}. Put the detail in a note.")
+        if refused := rule_refusal(action, self, actor, at):
+            raise with_allowed(refused, self, action, actor, at)
+        update = {"status": target, **(update or {})}
+        if actor.kind == "staff" and actor.id not in self.participants:
+            update["participants"] = (*self.participants, actor.id)
+        change = self._change(
+            update, actor, at, EntryKind.TRANSITION, action.value, reason, complainant_visible=visible,
+            event_type="CaseStatusChanged", body=body, events=events,
         )
+        try:
+            change.case.check_invariants(action, was=self.status)
+        except ActionNotAllowed as error:
+            raise with_allowed(error, self, action, actor, at) from None
+        return change
 
     def assign(self, owner: str, actor: Actor, at: datetime, reason: str | None = None) -> Change:
-        self._require_open("assign an owner")
+        """Give the case an owner (services.staff also holds a handler to themselves)."""
+        self._authorise("assign", actor, at)
+        update: dict[str, Any] = {"owner": owner}
+        if owner not in self.participants:
+            update["participants"] = (*self.participants, owner)
         return self._change(
-            {"owner": owner}, actor, at, EntryKind.ASSIGNMENT, "assign", reason, complainant_visible=False,
+            update, actor, at, EntryKind.ASSIGNMENT, "assign", reason, complainant_visible=False,
             event_type="CaseAssigned",
         )
 
     def add_note(self, body: str, actor: Actor, at: datetime) -> Change:
+        self._authorise("add_note", actor, at)
         return self._change(
             {}, actor, at, EntryKind.NOTE, "add_note", None, complainant_visible=False, body=body,
             event_type="InternalNoteAdded",
         )
 
     def add_message(self, body: str, actor: Actor, at: datetime) -> Change:
-        """Information from the complainant; it restarts work that was waiting for them."""
-        self._require_open("add a message")
+        """Information from the complainant; it answers an open question and restarts work waiting for them."""
+        self._authorise("add_message", actor, at)
         update: dict[str, Any] = {}
         if self.status is Status.AWAITING_COMPLAINANT:
-            update["status"] = Status.INVESTIGATING
+            update = {"status": target_of(Action.RECEIVE_INFORMATION, self.status), "information_request": None}
         return self._change(
             update, actor, at, EntryKind.MESSAGE, "add_message", None, complainant_visible=True, body=body,
             event_type="MessageAdded",
         )
 
+    def add_link(self, link: CaseLink, actor: Actor, at: datetime, *, body: str | None = None,
+                 visible: bool = False) -> Change:
+        """A link to another case (``amends.domain.steps.link`` makes both sides; no status change)."""
+        return self._change(
+            {"links": (*self.links, link)}, actor, at, EntryKind.LINK, "link", None, complainant_visible=visible,
+            event_type="CaseLinked", body=body,
+            detail={"other_reference": link.reference, "relation": link.relation.value},
+        )
+
+    # -- invariants ----------------------------------------------------------------------------------------------
+
+    def check_invariants(self, action: Action | str, was: Status) -> None:
+        """What a case in its status must hold (amends.domain.invariants); raises for a step taken in ``was``."""
+        check_invariants(self, action, was)
+
     # -- helpers -------------------------------------------------------------------------------------------------
 
-    def _require_open(self, what: str) -> None:
-        if self.status is Status.CLOSED:
-            raise ActionNotAllowed(self.reference, what, self.status)
+    def _authorise(self, command: str, actor: Actor, at: datetime) -> None:
+        from amends.domain.permissions import Command, authorise
+
+        authorise(Command(command), self, actor, at)
 
     def _change(
         self,
@@ -328,19 +315,27 @@ class Case(BaseModel):
         complainant_visible: bool,
         event_type: str,
         body: str | None = None,
+        events: tuple[tuple[str, dict[str, Any]], ...] = (),
+        detail: dict[str, Any] | None = None,
     ) -> Change:
-        before = {k: _plain(getattr(self, k)) for k in update}
-        after = {k: _plain(v) for k, v in update.items()}
+        shown = [k for k in update if k not in UNSHOWN]
+        before = {k: _plain(getattr(self, k)) for k in shown}
+        after = {k: _plain(update[k]) for k in shown}
         new = self.model_copy(update={**update, "version": self.version + 1, "updated_at": at})
         entry = TimelineEntry(
             seq=new.version, at=at, actor=actor, kind=kind, action=action, reason=reason,
             complainant_visible=complainant_visible, before=before, after=after, body=body,
         )
-        detail: dict[str, Any] = {"action": action, "before": before, "after": after, "reason": reason}
+        data: dict[str, Any] = {"action": action, "before": before, "after": after, "reason": reason, **(detail or {})}
         if kind is EntryKind.ASSIGNMENT:
-            detail["owner"] = new.owner
-        event = DomainEvent.new(event_type, new.reference, new.version, actor, at, detail)
-        return Change(case=new, entry=entry, events=(event,), expected_version=self.version)
+            data["owner"] = new.owner
+        first = DomainEvent.new(event_type, new.reference, new.version, actor, at, data)
+        more = tuple(DomainEvent.new(type_, new.reference, new.version, actor, at, data) for type_, data in events)
+        return Change(case=new, entry=entry, events=(first, *more), expected_version=self.version)
+
+
+UNSHOWN = frozenset({"participants"})  # bookkeeping for the rules, not news for the timeline or the bus
+REASON_MAX_CHARS = SHORT_TEXT_MAX_CHARS
 
 
 class CaseListing(BaseModel):
@@ -360,7 +355,16 @@ class CaseListing(BaseModel):
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, StrEnum) else value
+    """A changed field as the timeline and the bus show it: handling records give their summary (no free text)."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if hasattr(value, "summary"):
+        return value.summary()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 class Change(BaseModel):

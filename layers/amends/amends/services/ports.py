@@ -46,6 +46,12 @@ class CaseRepository(Protocol):
         """
         ...
 
+    def record_all(self, changes: Sequence[Change]) -> None:
+        """Write changes to several cases (a merge: the duplicate and the case it joins) in one transaction: all of
+        them or none. Raises ``ConcurrentUpdate`` (for the first case whose stored version is not the change's
+        ``expected_version``) and ``ReferenceTaken`` like ``record``."""
+        ...
+
     def get(self, reference: str) -> Case:
         """Raises ``CaseNotFound``."""
         ...

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from amends.domain.clock import Clock
 from amends.domain.errors import Forbidden
-from amends.domain.model import Actor, Case, Role, TimelineEntry
+from amends.domain.model import Actor, Case, TimelineEntry
+from amends.domain.permissions import Command, assignment_refusal, role_allows
 from amends.domain.reference import normalise
 from amends.services.common import with_optimistic_retry
 from amends.services.ports import CasePage, CaseQuery, CaseRecord, CaseRepository
-
-ASSIGNERS = {Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
-WRITERS = {Role.HANDLER, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}
 
 
 def list_cases(query: CaseQuery, *, repo: CaseRepository) -> CasePage:
@@ -25,15 +23,8 @@ def assign_owner(
     reference: str, owner: str, actor: Actor, *, reason: str | None, repo: CaseRepository, clock: Clock
 ) -> Case:
     """Supervisors, managers and admins assign anyone; a handler may only take a case for themselves."""
-    roles = set(actor.roles)
-    if not roles & WRITERS:
-        raise Forbidden("Auditors have read-only access; assigning a case needs the supervisor, manager or admin "
-                        "role (or the handler role, to take a case for yourself).")
-    if not roles & ASSIGNERS and not (Role.HANDLER in roles and owner == actor.id):
-        raise Forbidden(
-            "Only a supervisor, manager or admin can assign a case to someone else; "
-            "a handler can assign a case only to themselves."
-        )
+    if refused := assignment_refusal(actor, owner):
+        raise refused
 
     def attempt() -> Case:
         change = repo.get(normalise(reference)).assign(owner, actor, clock.now(), reason)
@@ -44,7 +35,7 @@ def assign_owner(
 
 
 def add_note(reference: str, body: str, actor: Actor, *, repo: CaseRepository, clock: Clock) -> TimelineEntry:
-    if not set(actor.roles) & WRITERS:
+    if not role_allows(Command.ADD_NOTE, actor):
         raise Forbidden("Auditors have read-only access; adding a note needs the handler, supervisor, "
                         "manager or admin role.")
 

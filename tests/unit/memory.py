@@ -1,0 +1,63 @@
+"""An in-memory case repository that keeps the adapter's promises: a write lands only on the version it was decided
+on, a new reference only once, and the changes of one transaction all together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from amends.domain.errors import CaseNotFound, ConcurrentUpdate
+from amends.domain.events import DomainEvent
+from amends.domain.model import Case, Change, TimelineEntry
+from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTaken
+
+
+class MemoryCaseRepository:
+    def __init__(self) -> None:
+        self.cases: dict[str, Case] = {}
+        self.timelines: dict[str, list[TimelineEntry]] = {}
+        self.events: list[DomainEvent] = []
+        self.transactions = 0
+        self.before_write: list = []  # callables that race the next writes: one runs before each write
+        self._racing = False
+
+    def record(self, change: Change) -> None:
+        self.record_all([change])
+
+    def record_all(self, changes: Sequence[Change]) -> None:
+        if self.before_write and not self._racing:
+            self._racing = True
+            try:
+                self.before_write.pop(0)(self)
+            finally:
+                self._racing = False
+        if len({c.case.reference for c in changes}) != len(changes):
+            raise ValueError("one change per case in a transaction")
+        for change in changes:  # every condition first: nothing is written unless all hold
+            ref = change.case.reference
+            stored = self.cases.get(ref)
+            if change.expected_version is None and stored is not None:
+                raise ReferenceTaken(ref)
+            if change.expected_version is not None and (stored is None or stored.version != change.expected_version):
+                raise ConcurrentUpdate(ref)
+            if change.entry.seq != change.case.version:
+                raise AssertionError("an entry is numbered by the version it produced")
+        for change in changes:
+            ref = change.case.reference
+            self.cases[ref] = change.case
+            self.timelines.setdefault(ref, []).append(change.entry)
+            self.events += change.events
+        self.transactions += 1
+
+    def get(self, reference: str) -> Case:
+        if reference not in self.cases:
+            raise CaseNotFound(reference)
+        return self.cases[reference]
+
+    def get_with_timeline(self, reference: str) -> CaseRecord:
+        return CaseRecord(self.get(reference), list(self.timelines[reference]))
+
+    def list_cases(self, query: CaseQuery) -> CasePage:
+        return CasePage([c.listing() for c in self.cases.values()], None)
+
+    def events_of(self, reference: str) -> list[str]:
+        return [e.type for e in self.events if e.case_reference == reference]
