@@ -6,8 +6,9 @@ into a queue whatever the queue's policy says. A rule target that is a Lambda fu
 therefore gets a *bridge queue* (``amends-bridge-<Rule>-<Target>``) as its moto target; ``eventbridge_bridge``
 delivers from it with EventBridge's semantics, a queue only where its policy lets EventBridge in.
 
-SES: only the identities a deployment could send from are verified (``verified_identities``). ``provision`` returns what it did to each resource, by logical id, including what it
-leaves to other parts of the runtime and why.
+SES: only the identities a deployment could send from are verified (``verified_identities``). ``provision``
+returns what it did to each resource, by logical id, including what it leaves to other parts of the runtime and
+why.
 """
 
 from __future__ import annotations
