@@ -84,7 +84,9 @@ def _run() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    stack = LocalStack(root=ROOT, persist=True, api_port=int(os.environ.get("AMENDS_PORT", "3000")))
+    # AMENDS_IAM=warn: calls a function's policy does not allow are logged and let through, while exploring.
+    stack = LocalStack(root=ROOT, persist=True, api_port=int(os.environ.get("AMENDS_PORT", "3000")),
+                       iam=os.environ.get("AMENDS_IAM", "enforce") or "enforce")
     stack.start()
     try:
         described = stack.describe()

@@ -14,6 +14,9 @@ The protocol is one JSON object per line:
   be imported), then one reply per invocation: ``{"result": ...}`` or ``{"error": ...}``, with ``"calls"`` when
   the runtime meters AWS calls (``--meter``: service, operation and DynamoDB's ConsumedCapacity of each).
 
+With ``--iam=<socket>`` every AWS call the handler makes is first put to the runtime's IAM authorizer
+(``amends_local.iam``), which answers as the function's role would be answered in AWS (see ``PermissionGuard``).
+
 Errors are Lambda's payloads, ``{"errorType": exception class name, "errorMessage", "stackTrace"}``, and a
 result that is not JSON is Lambda's ``Runtime.MarshalError``. File descriptor 1 is pointed at stderr before the
 handler loads, so print() and Powertools' log lines (stdout) go to the function's log, as in Lambda.
@@ -21,15 +24,19 @@ handler loads, so print() and Powertools' log lines (stdout) go to the function'
 
 from __future__ import annotations
 
+import base64
+import datetime
 import decimal
 import importlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -79,6 +86,73 @@ class CallMeter:
         botocore.client.BaseClient._make_api_call = metered
 
 
+class PermissionGuard:
+    """Puts each AWS call to the runtime's IAM authorizer before botocore sends it, and fails a refused one as the
+    service does: botocore raises its ClientError (code, message, HTTP status) as for any error response, so
+    retries, X-Ray subsegments and the handler's ``except ClientError`` see what they would see in AWS. In warn
+    mode the refusal is printed to the function's log and the call goes through.
+
+    The hooks are botocore's own events, registered for every session the handler will create (added to
+    botocore's built-in handlers before the handler is imported): ``before-parameter-build`` keeps the call's
+    parameters as the handler gave them, ``before-call`` asks (and, refused, answers instead of the service).
+    """
+
+    def __init__(self, address: str) -> None:
+        import botocore.handlers
+
+        self._address = address
+        self._lock = threading.Lock()  # a handler may call AWS from several threads; the socket is one conversation
+        self._channel: Any = None
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build", self._keep_parameters))
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-call", self._authorize))
+
+    @staticmethod
+    def _keep_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["amends_iam_params"] = dict(params)
+
+    def _authorize(self, model: Any, context: dict[str, Any], **_: Any) -> Any:
+        call = {"function": os.environ["AWS_LAMBDA_FUNCTION_NAME"], "service": model.service_model.service_name,
+                "operation": model.name, "params": context.get("amends_iam_params", {})}
+        verdict = self._ask(json.dumps(call, default=_plain))
+        for message in verdict.get("warn", []):
+            print(f"[AMENDS_IAM=warn] AWS would refuse this call: {message}", file=sys.stderr, flush=True)
+        if "deny" not in verdict:
+            return None
+        import botocore.awsrequest
+
+        deny = verdict["deny"]
+        request_id = str(uuid.uuid4())
+        response = botocore.awsrequest.AWSResponse(
+            url="", status_code=deny["status"], headers={"x-amzn-RequestId": request_id}, raw=None)
+        return response, {"Error": {"Code": deny["code"], "Message": deny["message"]},
+                          "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": deny["status"],
+                                               "HTTPHeaders": {"x-amzn-requestid": request_id}, "RetryAttempts": 0}}
+
+    def _ask(self, call: str) -> dict[str, Any]:
+        with self._lock:
+            if self._channel is None:
+                connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                connection.connect(self._address)
+                self._channel = connection.makefile("rwb")
+            self._channel.write(call.encode() + b"\n")
+            self._channel.flush()
+            line = self._channel.readline()
+        if not line:
+            raise RuntimeError("the local runtime's IAM authorizer is gone (the stack is stopping)")
+        return json.loads(line)
+
+
+def _plain(value: Any) -> Any:
+    """Parameters as JSON: bytes (a raw email, a binary attribute) in base64, times and numbers as text."""
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)  # Decimal, and file-like bodies (their content is not needed to authorize)
+
+
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in `make run` is the runtime's to handle, not ours
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -88,6 +162,9 @@ def main() -> int:
         stream.reconfigure(encoding="utf-8", errors="backslashreplace", line_buffering=True)  # type: ignore[attr-defined]
     _exit_with(os.getppid())
     meter = CallMeter() if "--meter" in sys.argv[1:] else None
+    for argument in sys.argv[1:]:
+        if argument.startswith("--iam="):
+            PermissionGuard(argument.removeprefix("--iam="))
     handler, error = _load(os.environ["_HANDLER"])
     if handler is None:
         _send(channel, {"error": error})

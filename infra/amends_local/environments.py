@@ -76,11 +76,12 @@ class Environment:
     """One worker process serving one function, one invocation at a time."""
 
     def __init__(self, *, name: str, environment: dict[str, str], code_dir: Path, timeout: int,
-                 log_file: Path | None, meter: bool) -> None:
+                 log_file: Path | None, meter: bool, iam: str | None = None) -> None:
         self.name = name
         self.timeout = timeout
         self._buffer = bytearray()
-        command = [sys.executable, "-m", "amends_local.bootstrap", *(["--meter"] if meter else [])]
+        command = [sys.executable, "-m", "amends_local.bootstrap", *(["--meter"] if meter else []),
+                   *([f"--iam={iam}"] if iam else [])]  # the IAM authorizer's socket: calls are checked
         log = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115 - the worker keeps its own copy
         try:
             self.process = subprocess.Popen(command, cwd=code_dir, env=environment, stdin=subprocess.PIPE,

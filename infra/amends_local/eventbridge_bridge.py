@@ -1,13 +1,18 @@
-"""EventBridge delivery to Lambda functions and state machines, which moto's EventBridge does not do.
+"""EventBridge delivery to Lambda functions, state machines and queues, as EventBridge does it.
 
-moto delivers a matched event only to SQS, log group, archive, bus and API-destination targets. Provisioning
-points Lambda and Step Functions targets at a local bridge queue instead (see ``provision.bridge_for``); this
-poller takes events from each bridge queue and delivers them as EventBridge would, Input/InputPath applied:
+moto delivers a matched event only to SQS, log group, archive, bus and API-destination targets, and to a queue
+whatever its policy says. Provisioning points Lambda, Step Functions and SQS targets at a local bridge queue
+instead (see ``provision.bridge_for``); this poller takes events from each bridge queue and delivers them as
+EventBridge would, Input/InputPath applied:
 
 * a state machine: StartExecution with the event as input;
 * a function: an asynchronous invocation (``async_invoke``). Once Lambda has accepted the event, EventBridge's
   part is done: a function *error* is Lambda's to retry and dead-letter (EventInvokeConfig, DeadLetterQueue),
   never the rule's.
+* a queue: SendMessage as ``events.amazonaws.com``, which the queue's policy must allow for this rule
+  (``aws:SourceArn``), and an encrypted queue's key policy must let encrypt (``iam.refusal_for_service``).
+  Refused, the event is not retried: it goes straight to the dead-letter queue with ``ERROR_CODE``
+  ``NO_PERMISSIONS``, as EventBridge does (the same policy check applies to the dead-letter queue itself).
 
 A failed delivery (the state machine or function does not exist, StartExecution fails) is retried per the
 target's RetryPolicy (MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default 86400) with short
@@ -27,6 +32,7 @@ from typing import Any
 
 from amends_local.async_invoke import invoke_async
 from amends_local.aws import client
+from amends_local.iam import Authorizer
 from amends_local.lambdas import FunctionRegistry
 from amends_local.provision import Bridge, bridge_for
 from amends_local.template import ACCOUNT_ID, Rule, RuleTarget
@@ -47,11 +53,6 @@ def dispatch(rule: Rule, event: dict[str, Any], *, moto_endpoint: str) -> None:
         if bridge is not None:  # delivered, with retries, by the EventBridgeBridge worker
             sqs.send_message(
                 QueueUrl=queue_url(moto_endpoint, bridge.queue_arn), MessageBody=json.dumps(event)
-            )
-        elif target.service == "sqs":
-            sqs.send_message(
-                QueueUrl=queue_url(moto_endpoint, target.arn),
-                MessageBody=json.dumps(target_input(target, event)),
             )
         elif target.service == "events":
             client("events", moto_endpoint).put_events(
@@ -92,12 +93,20 @@ class ResourceNotFoundException(Exception):
     """The target does not exist (EventBridge's error code for it)."""
 
 
+class NoPermissions(Exception):
+    """A policy does not let EventBridge deliver to the target: not retried."""
+
+    code = "NO_PERMISSIONS"  # the ERROR_CODE EventBridge gives the dead-letter message
+
+
 class EventBridgeBridge(Worker):
-    def __init__(self, bridge: Bridge, *, registry: FunctionRegistry, moto_endpoint: str) -> None:
+    def __init__(self, bridge: Bridge, *, registry: FunctionRegistry, moto_endpoint: str,
+                 iam: Authorizer | None = None) -> None:
         super().__init__(f"rule:{bridge.rule.name}->{bridge.target.id}")
         self.bridge = bridge
         self.registry = registry
         self.moto_endpoint = moto_endpoint
+        self.iam = iam
         self.sqs = client("sqs", moto_endpoint)
         self.sfn = client("stepfunctions", moto_endpoint)
         self.url = queue_url(moto_endpoint, bridge.queue_arn)
@@ -129,9 +138,10 @@ class EventBridgeBridge(Worker):
                 return True
             except Exception as error:  # noqa: BLE001 - any failure to deliver is retried, then dead-lettered
                 attempt += 1
-                code, message = type(error).__name__, str(error)
+                final = isinstance(error, NoPermissions)  # EventBridge does not retry what a policy refuses
+                code, message = NoPermissions.code if final else type(error).__name__, str(error)
                 log.warning("%s: delivery attempt %d failed: %s: %s", self.name, attempt, code, message)
-            if attempt > self.max_retries or time.monotonic() - started > self.max_age:
+            if final or attempt > self.max_retries or time.monotonic() - started > self.max_age:
                 self._dead_letter(event, code, message)
                 return True
             if not self.sleep(min(0.05 * 2**attempt, 1.0)):
@@ -152,8 +162,18 @@ class EventBridgeBridge(Worker):
             invoke_async(
                 self.registry, logical_id, payload, moto_endpoint=self.moto_endpoint, stopping=self._stop
             )
+        elif target.service == "sqs":
+            self._send_as_eventbridge(target.arn, MessageBody=json.dumps(payload))
         else:
             raise NotImplementedError(f"bridged target service {target.service}")
+
+    def _send_as_eventbridge(self, queue_arn: str, **message: Any) -> None:
+        """SendMessage as events.amazonaws.com on behalf of this rule: only where the queue's policy allows it."""
+        refusal = self.iam and self.iam.refusal_for_service("events.amazonaws.com", "sqs:SendMessage", queue_arn,
+                                                            self.bridge.rule.arn)
+        if refusal:
+            raise NoPermissions(refusal)
+        self.sqs.send_message(QueueUrl=queue_url(self.moto_endpoint, queue_arn), **message)
 
     def _dead_letter(self, event: dict[str, Any], code: str, message: str) -> None:
         target = self.bridge.target
@@ -172,11 +192,16 @@ class EventBridgeBridge(Worker):
             "ERROR_CODE": code,
             "ERROR_MESSAGE": message[:1000] or code,
         }
-        self.sqs.send_message(
-            QueueUrl=queue_url(self.moto_endpoint, target.dead_letter_arn),
-            MessageBody=json.dumps(event),
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-        )
+        try:
+            self._send_as_eventbridge(
+                target.dead_letter_arn,
+                MessageBody=json.dumps(event),
+                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+            )
+        except NoPermissions as refused:  # EventBridge's InvocationsFailedToBeSentToDLQ: the event is lost
+            log.error("%s: retries exhausted (%s: %s) and the dead-letter queue refused the event (%s): dropped: %s",
+                      self.name, code, message, refused, json.dumps(event))
+            return
         log.error(
             "%s: retries exhausted (%s: %s); event sent to %s",
             self.name,

@@ -14,6 +14,9 @@ caller that finds them all busy waits at most the function's Timeout, then gets 
 carries the runtime clock's offset (``AMENDS_CLOCK_OFFSET_SECONDS``) into the environment, and is limited to the
 function's Timeout. Function errors raise ``FunctionError`` (Lambda's errorType, errorMessage, stackTrace).
 
+With ``iam_address`` (the stack's ``iam.Authorizer``) every AWS call a handler makes is authorized against the
+function's template policy first.
+
 Logs: a worker's stdout and stderr go to this process's stderr, or with ``log_dir`` to ``<log_dir>/<LogicalId>.log``
 (one file per function, emptied at start). With ``meter_calls`` every environment records the AWS calls its
 handler makes; they are collected, per function, in ``calls`` (``make bench`` reads them).
@@ -66,6 +69,7 @@ class FunctionRegistry:
         self.clock = clock
         self.log_dir = log_dir
         self.meter_calls = meter_calls
+        self.iam_address: str | None = None  # set by the stack: new environments have their AWS calls authorized
         self.calls: list[MeteredCall] = []
         self._calls_lock = threading.Lock()
         self._pools: dict[str, EnvironmentPool] = {}
@@ -124,6 +128,7 @@ class FunctionRegistry:
             timeout=fn.timeout,
             log_file=self.log_file(fn.logical_id),
             meter=self.meter_calls,
+            iam=self.iam_address,
         )
 
     def environment_of(self, logical_id: str) -> dict[str, str]:

@@ -1,11 +1,14 @@
 """Create, in the emulators, every resource template.yaml declares; idempotent (a restart keeps what exists).
 
 DynamoDB tables go to DynamoDB Local (or moto); everything else to moto. One thing is local-only: moto's
-EventBridge delivers to SQS, log group, archive, bus and API-destination targets, and raises for any other.
-A rule target that is a Lambda function or a state machine therefore gets a *bridge queue*
-(``amends-bridge-<Rule>-<Target>``) as its moto target; ``eventbridge_bridge`` delivers from it with
-EventBridge's semantics. ``provision`` returns what it did to each resource, by logical id, including what it
-leaves to other parts of the runtime and why.
+EventBridge delivers to SQS, log group, archive, bus and API-destination targets, raises for any other, and puts
+into a queue whatever the queue's policy says. A rule target that is a Lambda function, a state machine or a queue
+therefore gets a *bridge queue* (``amends-bridge-<Rule>-<Target>``) as its moto target; ``eventbridge_bridge``
+delivers from it with EventBridge's semantics, a queue only where its policy lets EventBridge in.
+
+SES: only the identities a deployment could send from are verified (``verified_identities``). ``provision``
+returns what it did to each resource, by logical id, including what it leaves to other parts of the runtime and
+why.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +30,7 @@ from amends_local.template import ACCOUNT_ID, REGION, STACK_NAME, Rule, RuleTarg
 log = logging.getLogger(__name__)
 
 FAKE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-local"
-BRIDGED_SERVICES = ("lambda", "states")
+BRIDGED_SERVICES = ("lambda", "states", "sqs")
 
 # Resources the runtime provides another way; provision() reports these reasons for them.
 PROVIDED_ELSEWHERE = {
@@ -43,7 +47,8 @@ ACCOUNTED_FOR = {
     "AWS::KMS::Key": "not needed locally: queues, topics and log groups record the key's id (Ref/GetAtt resolve to "
     "a fixed local id) and the emulators keep data unencrypted",
     "AWS::KMS::Alias": "names the KMS key, which is not needed locally",
-    "AWS::IAM::Role": "moto enforces no IAM policy; functions and state machines run under one local role",
+    "AWS::IAM::Role": "not created: the local IAM check (amends_local.iam) reads the roles SAM generates for the "
+    "functions; other roles are not used locally",
     "AWS::ApiGateway::Account": "account-level API Gateway setting; the local gateway writes no CloudWatch logs",
     "AWS::CloudFormation::WaitConditionHandle": "orders resources during a CloudFormation deployment only",
 }
@@ -185,7 +190,7 @@ class Provisioner:
                 sqs.set_queue_attributes(
                     QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
                 )
-            self.report[rid] = "queue policy set (not enforced locally)"
+            self.report[rid] = "queue policy set (EventBridge's deliveries are checked against it)"
 
     # ---- EventBridge ---------------------------------------------------------------------------------------
     def event_buses(self) -> None:
@@ -356,10 +361,31 @@ class Provisioner:
             self.report[rid] = f"alarm {self.t.physical_name(rid)} (no metrics are emitted locally)"
 
     def ses_identity(self) -> None:
-        sender = self.t.sender_address()
-        if sender:
-            self._moto("ses").verify_email_identity(EmailAddress=sender)
-            log.debug("SES identity %s verified", sender)
+        ses = self._moto("ses")
+        for identity in sorted(verified_identities(self.t)):
+            if "@" in identity:
+                ses.verify_email_identity(EmailAddress=identity)
+            else:
+                ses.verify_domain_identity(Domain=identity)
+            log.debug("SES identity %s verified", identity)
+        for rid, resource in self.t.resources.items():
+            if resource["Type"] == "AWS::SES::EmailIdentity":
+                self.report[rid] = "SES identity verified (in AWS: once its DNS records or link are confirmed)"
+
+
+def verified_identities(template: Template) -> frozenset[str]:
+    """The SES identities a deployment of the template can send from: those it creates (``AWS::SES::EmailIdentity``)
+    and those the account verified beforehand, which the template cannot say: ``AMENDS_SES_IDENTITIES``
+    (comma-separated addresses or domains; empty for none) or, unset, the ``SenderAddress`` parameter, which the
+    README's deployment steps have the operator verify."""
+    created = {template.resolve(r["Properties"]["EmailIdentity"]) for r in template.resources.values()
+               if r["Type"] == "AWS::SES::EmailIdentity"}
+    configured = os.environ.get("AMENDS_SES_IDENTITIES")
+    if configured is None:
+        beforehand = {template.sender_address()} - {None}
+    else:
+        beforehand = {i.strip() for i in configured.split(",") if i.strip()}
+    return frozenset(created | beforehand)  # type: ignore[arg-type]
 
 
 def _create(call: Any, already_exists: str, **args: Any) -> None:

@@ -10,6 +10,9 @@ streams, EventBridge bridges, schedules) and, when ``api_port`` is not None, the
 ``stop()`` undoes it all, ends every worker, and is safe to call twice. The handlers' variables never enter this
 process's os.environ.
 
+Every AWS call a handler makes is authorized against the function's policy in the template (``iam.py``):
+``iam="enforce"`` (the default) refuses what AWS would refuse, ``iam="warn"`` logs it and lets it through.
+
 ``quiet=True`` sends the handlers' logs to ``<state_dir>/logs/<LogicalId>.log`` and the runtime's own (moto's
 included) to ``<state_dir>/logs/runtime.log`` instead of stderr (tests, ``make bench``). ``meter_calls=True`` has every
 environment report the AWS calls its handler makes (``stack.functions.calls``).
@@ -28,9 +31,11 @@ from amends_local.aws import client
 from amends_local.clock import RuntimeClock
 from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 from amends_local.eventbridge_bridge import EventBridgeBridge
+from amends_local.iam import Authorizer
+from amends_local.iam_simulator import Simulator, SimulatorUnavailable
 from amends_local.lambdas import FunctionRegistry
 from amends_local.ports import LOOPBACK, free_port
-from amends_local.provision import Provisioner, bridges
+from amends_local.provision import Provisioner, bridges, verified_identities
 from amends_local.scheduler import Scheduler
 from amends_local.sqs_poller import SqsEventSource
 from amends_local.stream_poller import StreamEventSource
@@ -56,6 +61,7 @@ class LocalStack:
         state_dir: Path | None = None,
         quiet: bool = False,
         meter_calls: bool = False,
+        iam: str = "enforce",
     ) -> None:
         """``template`` defaults to root/template.yaml, ``state_dir`` to root/.local; ``dynamodb_endpoint``
         reuses
@@ -67,6 +73,8 @@ class LocalStack:
         self.clock = RuntimeClock(self.state_dir / "clock.json" if persist else None)
         self.log_dir = self.state_dir / "logs" if quiet else None
         self.meter_calls = meter_calls
+        self.iam_mode = iam
+        self.iam: Authorizer | None = None
         self.functions = self._registry()
         self.provisioned: dict[str, str] = {}
         self.dynamodb_endpoint: str | None = dynamodb_endpoint
@@ -108,6 +116,7 @@ class LocalStack:
         self.functions = self._registry()  # environments name queue URLs: re-read
         if self.dynamodb_endpoint is None:
             self.dynamodb_endpoint = self._start_dynamodb()
+        self.iam = self._start_iam()
         # Workers import their handlers while the resources are created (handlers touch AWS only when invoked).
         self.functions.start(dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint)
         self.provisioned = Provisioner(
@@ -127,6 +136,19 @@ class LocalStack:
         self.scheduler.start()
         if self._api_port is not None:
             self._start_gateway(self._api_port or free_port())
+
+    def _start_iam(self) -> Authorizer | None:
+        """The permission check, with the function registry told where it listens; without Node.js none (said)."""
+        authorizer = Authorizer(self.template, mode=self.iam_mode, verified_identities=verified_identities(self.template),
+                                simulator=Simulator(log_file=self.log_dir / "iam-simulate.log" if self.log_dir else None))
+        try:
+            self.functions.iam_address = authorizer.start()
+        except SimulatorUnavailable as why:
+            authorizer.stop()
+            print(f"amends-local: IAM permissions are NOT checked ({why}): every call a function makes is allowed.",
+                  file=sys.stderr)
+            return None
+        return authorizer
 
     def _registry(self) -> FunctionRegistry:
         return FunctionRegistry(
@@ -194,7 +216,7 @@ class LocalStack:
             )
         for bridge in bridges(self.template):
             workers.append(
-                EventBridgeBridge(bridge, registry=self.functions, moto_endpoint=self.moto_endpoint)
+                EventBridgeBridge(bridge, registry=self.functions, moto_endpoint=self.moto_endpoint, iam=self.iam)
             )
         return workers
 
@@ -230,6 +252,9 @@ class LocalStack:
             moto_server.unregister_function(name, route)
         self._registered = []
         self.functions.stop()
+        if self.iam is not None:
+            self.iam.stop()
+            self.iam = None
         if self._moto_acquired:
             self._moto_acquired = False
             moto_server.release()
@@ -304,6 +329,9 @@ class LocalStack:
             f"DynamoDB       {self.dynamodb_endpoint}"
             + ("" if self.dynamodb_endpoint != self.moto_endpoint else " (moto: DynamoDB Local unavailable)"),
             f"moto (SQS, EventBridge, Step Functions, SES, Lambda)  {self.moto_endpoint}",
+            "IAM            " + ("NOT checked (Node.js/npm missing)" if self.iam is None else "each function's "
+                                  "template policy, " + ("enforced" if self.iam.mode == "enforce"
+                                                         else "refusals logged, calls let through (AMENDS_IAM=warn)")),
             f"clock          {self.clock.now().isoformat(timespec='seconds')}"
             + (f" (advanced {self.clock.offset})" if self.clock.offset else ""),
         ]

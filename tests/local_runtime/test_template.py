@@ -72,6 +72,7 @@ def test_queues_rules_and_state_machines(fixture: Template) -> None:
     assert set(rules) == {
         "AuditRule",
         "GhostRule",
+        "UnwelcomeRule",
         "TickFunctionHourly",
         "BusFunctionPinged",
         "OrderMachineOrderPlaced",
