@@ -9,9 +9,13 @@ handlers see the events they will see on AWS and clients see the answers they wi
   pool authorizer does, and the handler gets the claims as strings in ``requestContext.authorizer.claims``;
 * the answers API Gateway gives itself (401, 404, 413, 502...) are rendered from the Api's ``GatewayResponses``,
   as deployed (:mod:`amends_local.gateway_responses`);
+* each method is throttled as the stage's MethodSettings say (:mod:`amends_local.throttling`): THROTTLED, 429;
 * the function is invoked as API Gateway invokes it (the event and the proxy response are in
-  :mod:`amends_local.proxy_integration`);
-* a handler's result must be a valid proxy response, or the client gets 502 as on AWS (the log says why).
+  :mod:`amends_local.proxy_integration`), within Lambda's and API Gateway's limits (:mod:`amends_local.limits`):
+  an event over 6 MB is 413 (Lambda refuses it), no answer within the integration timeout (29 s, or the Api
+  event's TimeoutInMillis) is INTEGRATION_TIMEOUT, 504, while the function runs on; a function at its reserved
+  concurrency is throttled by Lambda, which API Gateway answers with 500 (INTEGRATION_FAILURE), as on AWS;
+* a function error, a result over 6 MB or one that is not a valid proxy response is 502 (the log says why).
 
 The HTTP side (reading requests within API Gateway's 10 MB, writing replies) is :mod:`amends_local.gateway_http`.
 
@@ -32,10 +36,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
+from amends_local import limits
 from amends_local.auth import ROLES, LocalIdentityProvider, TokenRejected, check_role, claims_for_api_gateway
+from amends_local.environments import FunctionBusy
 from amends_local.gateway_http import MAX_PAYLOAD_BYTES, Reply, Request, Server
 from amends_local.gateway_responses import GatewayResponses, error_type
 from amends_local.proxy_integration import MalformedProxyResponse, Route, build_event, proxy_reply
+from amends_local.throttling import StageThrottle
 
 __all__ = ["MAX_PAYLOAD_BYTES", "Gateway", "Reply", "Request", "Router", "parse_duration"]
 
@@ -208,6 +215,7 @@ class Gateway:
         self._stage = api_stage(template)
         self._binary_media_types = binary_media_types(template.raw)
         self._identity_headers = identity_headers(template.raw)
+        self._throttle = StageThrottle(getattr(template, "api_method_settings", list)())
         for route in routes:
             if route.authorizer is not None and route.authorizer not in self._identity_headers:
                 raise ValueError(f"{route.method} {route.path} uses authorizer {route.authorizer!r}, which is not a "
@@ -273,6 +281,8 @@ class Gateway:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id,
                                           request)
         route, path_parameters = matched
+        if not self._throttle.allow(route.path, request.method):
+            return self._gateway_response("THROTTLED", "Too Many Requests", request_id, request)
         claims = None
         if route.authorizer is not None:
             try:
@@ -281,8 +291,21 @@ class Gateway:
                 return self._gateway_response("UNAUTHORIZED", str(rejected), request_id, request)
         event = build_event(request, route, path_parameters, stage=self._stage, request_id=request_id,
                             now=self._clock.now(), claims=claims, binary_media_types=self._binary_media_types)
+        timeout = (getattr(route, "timeout_in_millis", None) or limits.INTEGRATION_TIMEOUT_MS) / 1000
         try:
-            result = self._invoke(route.function_id, event)
+            result = limits.within(timeout, lambda: self._invoke(route.function_id, event), name=f"api:{request_id}")
+        except limits.IntegrationTimeout:
+            logger.error("%s %s: %s did not answer within %gs; it runs on to its own Timeout (request %s)",
+                         request.method, request.path, route.function_id, timeout, request_id)
+            return self._gateway_response("INTEGRATION_TIMEOUT", "Endpoint request timed out", request_id, request)
+        except limits.RequestTooLarge as refused:  # Lambda refused the event: the function never ran
+            logger.warning("%s %s: %s (request %s)", request.method, request.path, refused, request_id)
+            return self._gateway_response("REQUEST_TOO_LARGE", "Request Too Long", request_id, request)
+        except FunctionBusy as throttled:  # Lambda refused the invocation: API Gateway answers 500 for it
+            logger.warning("%s %s: Lambda throttled %s: %s (request %s)", request.method, request.path,
+                           route.function_id, throttled, request_id)
+            return self._gateway_response("INTEGRATION_FAILURE", "Internal server error", request_id, request,
+                                          status=500)
         except Exception:  # the function failed: API Gateway answers 502 and the traceback goes to the log
             logger.exception("%s %s: %s raised (request %s)", request.method, request.path, route.function_id,
                              request_id)
