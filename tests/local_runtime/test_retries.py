@@ -1,11 +1,15 @@
-"""How Lambda retries what it could not deliver: a stream batch split on a function error spends no retry."""
+"""How Lambda retries what it could not deliver: a stream batch split on a function error (the split spends no
+retry), an asynchronous invocation throttled (no retry spent either) or timed out (a retry like any error)."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
+from amends_local.async_invoke import invoke_async
+from amends_local.environments import FunctionBusy
 from amends_local.stream_delivery import PARTIAL_FAILURE, deliver
 
 from .conftest import aws
@@ -56,6 +60,37 @@ def test_without_bisect_the_whole_batch_is_retried_then_given_up() -> None:
     assert invoked == [["a", "bad"]] * 3 and exhausted == [(["a", "bad"], 3)]
 
 
+@dataclass
+class ThrottledTwice:
+    """A registry whose function is at its concurrency for the first two invocations."""
+
+    config: dict[str, Any]
+    calls: list[Any] = field(default_factory=list)
+
+    @property
+    def functions(self) -> dict[str, Any]:
+        @dataclass
+        class Fn:
+            logical_id: str = "Busy"
+            arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:amends-Busy"
+            event_invoke_config: dict[str, Any] = field(default_factory=lambda: self.config)
+            dead_letter_queue: None = None
+
+        return {"Busy": Fn()}
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        self.calls.append(event)
+        if len(self.calls) <= 2:
+            raise FunctionBusy("Busy: all 1 execution environments (its concurrency) stayed busy for 1s")
+        return {"ok": True}
+
+
+def test_a_throttled_asynchronous_invocation_is_tried_again_without_spending_a_retry() -> None:
+    registry = ThrottledTwice({"MaximumRetryAttempts": 0})
+    assert invoke_async(registry, "Busy", {"n": 1}, moto_endpoint="http://unused") is True
+    assert len(registry.calls) == 3  # two throttles, then the one attempt it has succeeds
+
+
 def test_the_stream_delivers_the_good_records_of_a_batch_that_raised(fixture_stack) -> None:
     """The fixture's StreamFunction raises for a batch holding an "explode" item (MaximumRetryAttempts: 1)."""
     ddb = aws(fixture_stack, "dynamodb")
@@ -83,3 +118,23 @@ def _record_is(stack, info: dict[str, Any], pk: str) -> bool:
                                           SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
     got = streams.get_records(ShardIterator=iterator, Limit=1)["Records"]
     return bool(got) and got[0]["dynamodb"]["Keys"]["pk"]["S"] == pk
+
+
+def test_a_scheduled_invocation_that_times_out_is_retried_then_recorded_as_failed(fixture_stack) -> None:
+    """LateFunction (Timeout 1, MaximumRetryAttempts 1, OnFailure AsyncDLQ) always outlives its Timeout."""
+    rule = fixture_stack.template.rules()["LateFunctionNightly"]
+    assert fixture_stack.fire_schedules_now("LateFunctionNightly") == 1
+
+    def failure():
+        for message in receive_all(fixture_stack, "AsyncDLQ"):
+            record = json.loads(message["Body"])
+            if record["requestPayload"].get("resources") == [rule.arn]:
+                return record
+        return None
+
+    record = eventually(failure, timeout=30)
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["responsePayload"]["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in record["responsePayload"]["errorMessage"]
+    assert record["requestPayload"]["detail-type"] == "Scheduled Event"
