@@ -26,6 +26,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,7 @@ from amends_local.template import REGION, Function, Template
 __all__ = ["DEFAULT_CONCURRENCY", "FunctionBusy", "FunctionError", "FunctionRegistry", "MeteredCall",
            "function_environment", "runtime_environment"]
 
+WARM_AT_ONCE = 4  # cold starts warm() runs at the same time
 DEFAULT_CONCURRENCY = 10  # environments per function without ReservedConcurrentExecutions (AWS: the account's 1,000)
 
 # Variables Lambda's Python runtime has that a template does not set (AWS's values).
@@ -180,6 +184,31 @@ class FunctionRegistry:
         if too_large is not None:
             raise FunctionError(too_large)
         return reply["result"]
+
+    def warm(self, logical_id: str, count: int, events: Sequence[Any] = ()) -> None:
+        """Have ``count`` execution environments of the function initialised, as provisioned concurrency has them,
+        each taken once through ``events`` (a first request's lazy work: validators, clients). A few start at a time
+        and the events run in one environment after the other, so that none races the others for the machine's CPU."""
+        fn = self._function(self.logical_id_for(logical_id))
+        pool = self._pools[fn.logical_id]
+        holding = threading.Lock()
+
+        def hold(stack: ExitStack) -> Environment:
+            lease = pool.environment()
+            environment = lease.__enter__()
+            with holding:
+                stack.push(lease.__exit__)
+            return environment
+
+        with ExitStack() as held:
+            with ThreadPoolExecutor(min(count, WARM_AT_ONCE)) as starting:
+                environments = list(starting.map(lambda _: hold(held), range(count)))
+            for environment in environments:
+                for event in events:
+                    request = {"event": event, "context": self.context(fn),
+                               "env": self.clock.environment() if self.clock else {}}
+                    if "error" in (reply := environment.invoke(request)):
+                        raise FunctionError(reply["error"])
 
     def context(self, fn: Function) -> dict[str, Any]:
         """LambdaContext's fields for one invocation (the worker builds the object)."""
