@@ -7,6 +7,11 @@ requestPayload, responseContext, responsePayload) or, failing that, to the funct
 event, with RequestID/ErrorCode/ErrorMessage attributes). With neither, Lambda drops it; here it is logged as
 an error with the event. A success goes to OnSuccess when one is configured.
 
+A function error includes a timeout (``Sandbox.Timedout``: the function outlived its Timeout) and a result over
+the payload limit; each is retried like any other. A throttle (the function at its concurrency: every execution
+environment stayed busy) is not a function error: Lambda puts the event back and tries again until
+MaximumEventAgeInSeconds, without counting it against MaximumRetryAttempts.
+
 Only SQS destinations are emulated (others are logged). Lambda waits about a minute, then two, between
 retries; here the waits are a fraction of a second.
 """
@@ -22,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from amends_local.aws import client
-from amends_local.environments import error_payload, error_type
+from amends_local.environments import FunctionBusy, error_payload, error_type
 from amends_local.lambdas import FunctionRegistry
 from amends_local.template import ACCOUNT_ID, Function
 
@@ -42,12 +47,25 @@ def invoke_async(
     config = fn.event_invoke_config
     retries = int(config.get("MaximumRetryAttempts", 2))
     max_age = int(config.get("MaximumEventAgeInSeconds", 21600))
-    started, attempt = time.monotonic(), 0
+    started, attempt, throttles = time.monotonic(), 0, 0
     request_id = str(uuid.uuid4())
     while True:
         attempt += 1
         try:
             result = registry.invoke(logical_id, event)
+        except FunctionBusy as throttled:  # not the function's failure: back in the queue, no retry spent
+            attempt -= 1
+            throttles += 1
+            log.warning("%s (async) throttled: %s; tried again", fn.logical_id, throttled)
+            if time.monotonic() - started > max_age:
+                _failed(fn, request_id, attempt, event, throttled, moto_endpoint, condition="EventAgeExceeded")
+                return True
+            pause = min(0.05 * 2**throttles, 1.0)
+            if stopping is not None and stopping.wait(pause):
+                return False
+            if stopping is None:
+                time.sleep(pause)
+            continue
         except Exception as error:  # noqa: BLE001 - a function error: Lambda retries, then dead-letters
             log.warning("%s (async) attempt %d raised %s: %s", fn.logical_id, attempt, error_type(error), error)
             failure = error
@@ -60,16 +78,18 @@ def invoke_async(
             )
             return True
         if attempt > retries or time.monotonic() - started > max_age:
-            _failed(fn, request_id, attempt, event, failure, moto_endpoint)
+            _failed(fn, request_id, attempt, event, failure, moto_endpoint,
+                    condition="RetriesExhausted" if attempt > retries else "EventAgeExceeded")
             return True
         if stopping is not None and stopping.wait(min(0.05 * 2**attempt, 1.0)):
             return False
 
 
 def _failed(
-    fn: Function, request_id: str, attempts: int, event: Any, error: Exception, moto_endpoint: str
+    fn: Function, request_id: str, attempts: int, event: Any, error: Exception, moto_endpoint: str, *,
+    condition: str,
 ) -> None:
-    record = _record(fn, request_id, "RetriesExhausted", attempts, event, error_payload(error), "Unhandled")
+    record = _record(fn, request_id, condition, attempts, event, error_payload(error), "Unhandled")
     if _to_destination(fn, "OnFailure", record, moto_endpoint):
         return
     dlq = fn.dead_letter_queue

@@ -8,8 +8,9 @@ where the worker also points stdout) is the runtime's stderr or a file of the fu
 
 An ``EnvironmentPool`` holds one function's environments: an idle one is reused (the most recently used, as
 Lambda favours warm ones), a new one is started on demand while fewer than the function's concurrency exist;
-beyond that a caller waits for one to come free, at most ``wait`` seconds, then gets ``FunctionBusy`` (where
-Lambda would throttle: a 429 behind API Gateway, a retry for event sources).
+beyond that a caller waits for one to come free, at most ``wait`` seconds, then gets ``FunctionBusy`` (Lambda's
+throttle: a synchronous caller such as API Gateway asks for no wait; event sources and asynchronous invocations
+wait, as Lambda's pollers and async queue retry a throttle).
 
 Failures are Lambda's: a handler's exception arrives as ``FunctionError`` with the exception's class name as
 ``error_type`` (what Step Functions' Retry/Catch match); an invocation that outlives the function's Timeout
@@ -213,16 +214,18 @@ class EnvironmentPool:
         return self._started()
 
     @contextmanager
-    def environment(self) -> Iterator[Environment]:
-        """An environment for one invocation: a warm idle one, a new one, or the first to come free."""
-        environment = self._acquire()
+    def environment(self, wait: float | None = None) -> Iterator[Environment]:
+        """An environment for one invocation: a warm idle one, a new one, or the first to come free within
+        ``wait`` seconds (the pool's own wait when None; 0 refuses at once, as Lambda throttles a synchronous
+        caller)."""
+        environment = self._acquire(self._wait if wait is None else wait)
         try:
             yield environment
         finally:
             self.put(environment)
 
-    def _acquire(self) -> Environment:
-        deadline = time.monotonic() + self._wait
+    def _acquire(self, wait: float) -> Environment:
+        deadline = time.monotonic() + wait
         with self._changed:
             while True:
                 if self._closed:
@@ -235,7 +238,7 @@ class EnvironmentPool:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise FunctionBusy(f"{self.name}: all {self.limit} execution environments (its concurrency) "
-                                       f"stayed busy for {self._wait}s")
+                                       f"stayed busy for {wait}s")
                 self._changed.wait(remaining)
         environment = self._started()
         try:

@@ -9,7 +9,15 @@ handlers see the events they will see on AWS and clients see the answers they wi
   pool authorizer does, and the handler gets the claims as strings in ``requestContext.authorizer.claims``;
 * the answers API Gateway gives itself (401, 404, 413, 502...) are rendered from the Api's ``GatewayResponses``,
   as deployed (:mod:`amends_local.gateway_responses`);
-* a handler's result must be a valid proxy response, or the client gets 502 as on AWS (the log says why).
+* each method is throttled as the stage's MethodSettings say (:mod:`amends_local.throttling`): THROTTLED, 429;
+* the function is invoked as API Gateway invokes it (the event and the proxy response are in
+  :mod:`amends_local.proxy_integration`), within Lambda's and API Gateway's limits (:mod:`amends_local.limits`):
+  an event over 6 MB is 413 (Lambda refuses it), no answer within the integration timeout (29 s, or the Api
+  event's TimeoutInMillis) is INTEGRATION_TIMEOUT, 504, while the function runs on; a function at its reserved
+  concurrency is throttled by Lambda, which API Gateway answers with 500 (INTEGRATION_FAILURE), as on AWS;
+* a function error, a result over 6 MB or one that is not a valid proxy response is 502 (the log says why).
+
+The HTTP side (reading requests within API Gateway's 10 MB, writing replies) is :mod:`amends_local.gateway_http`.
 
 Local-only extras, not part of the API and not in template.yaml: ``GET /openapi.json``, ``GET /docs`` (Swagger UI,
 served offline), ``GET|POST /_local/clock``, ``POST /_local/token`` and ``GET /local-idp/.well-known/jwks.json``.
@@ -17,44 +25,36 @@ served offline), ``GET|POST /_local/clock``, ``POST /_local/token`` and ``GET /l
 
 from __future__ import annotations
 
-import base64
-import dataclasses
-import fnmatch
-import hashlib
 import json
 import logging
 import re
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlsplit
 
+from amends_local import limits
 from amends_local.auth import ROLES, LocalIdentityProvider, TokenRejected, check_role, claims_for_api_gateway
+from amends_local.environments import FunctionBusy
+from amends_local.gateway_http import MAX_PAYLOAD_BYTES, Reply, Request, Server
 from amends_local.gateway_responses import GatewayResponses, error_type
+from amends_local.proxy_integration import MalformedProxyResponse, Route, build_event, proxy_reply
+from amends_local.throttling import StageThrottle
+
+__all__ = ["MAX_PAYLOAD_BYTES", "Gateway", "Reply", "Request", "Router", "parse_duration"]
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_FILE = ROOT / "infra" / "openapi.json"
-MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's hard limit for a REST API request
-DRAIN_LIMIT_BYTES = 64 * 1024 * 1024  # bigger oversized bodies are not read at all: the connection is dropped
-ACCOUNT_ID = "123456789012"
-API_ID = "amendslocal"
 SWAGGER_PACKAGE = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
 SWAGGER_ASSETS = {"swagger-ui-bundle.min.js": "text/javascript; charset=utf-8",
                   "swagger-ui.min.css": "text/css; charset=utf-8"}
 
 ANY_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # what a REST API's ANY method covers
-PROXY_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 
 
 class Clock(Protocol):
@@ -62,41 +62,7 @@ class Clock(Protocol):
     def advance(self, by: timedelta) -> Any: ...
 
 
-class Route(Protocol):
-    function_id: str
-    method: str
-    path: str
-    authorizer: str | None
-
-
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Plain data in and out of the gateway: what the HTTP layer reads and writes, kept apart so it can be reasoned about
-# ------------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str  # as sent, still percent-encoded (API Gateway hands REST integrations the raw path)
-    query: str
-    headers: list[tuple[str, str]]  # in order, repeated names kept
-    body: bytes
-    source_ip: str
-    server_port: int
-
-    def header(self, name: str) -> str | None:
-        """The last value of a header, its name matched case-insensitively."""
-        values = [v for k, v in self.headers if k.lower() == name.lower()]
-        return values[-1] if values else None
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-    close: bool = False  # drop the connection afterwards (the request body was not read)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Reply:
@@ -166,151 +132,6 @@ def _fit(resource: str, segments: list[str]) -> tuple[tuple[int, ...], dict[str,
         else:
             return None
     return (tuple(rank), params) if len(parts) == len(segments) else None
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Events and proxy responses
-# ------------------------------------------------------------------------------------------------------------
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def build_event(request: Request, route: Route, path_parameters: dict[str, str], *, stage: str, request_id: str,
-                now: datetime, claims: dict[str, str] | None, binary_media_types: list[str]) -> dict[str, Any]:
-    """The Lambda proxy event (payload format 1.0) API Gateway sends for this request."""
-    headers = _forwarded_headers(request)
-    single = {name: values[-1] for name, values in headers.items()}
-    pairs = parse_qsl(request.query, keep_blank_values=True)
-    multi_query: dict[str, list[str]] = {}
-    for name, value in pairs:
-        multi_query.setdefault(name, []).append(value)
-    body, is_base64 = _event_body(request, binary_media_types)
-    host = (request.header("Host") or f"127.0.0.1:{request.server_port}").split(":")[0]
-    user_agent = request.header("User-Agent")
-    utc = now.astimezone(UTC)
-    context: dict[str, Any] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": API_ID,
-        "domainName": host,
-        "domainPrefix": host.split(".")[0],
-        "extendedRequestId": base64.b64encode(uuid.UUID(request_id).bytes[:10]).decode(),
-        "httpMethod": request.method,
-        "identity": {
-            "sourceIp": request.source_ip, "userAgent": user_agent, "accessKey": None, "accountId": None,
-            "caller": None, "cognitoAuthenticationProvider": None, "cognitoAuthenticationType": None,
-            "cognitoIdentityId": None, "cognitoIdentityPoolId": None, "principalOrgId": None, "user": None,
-            "userArn": None,
-        },
-        "path": f"/{stage}{request.path}",
-        "protocol": "HTTP/1.1",
-        "requestId": request_id,
-        "requestTime": f"{utc:%d}/{_MONTHS[utc.month - 1]}/{utc:%Y:%H:%M:%S} +0000",
-        "requestTimeEpoch": int(utc.timestamp() * 1000),
-        "resourceId": hashlib.sha1(route.path.encode()).hexdigest()[:6],
-        "resourcePath": route.path,
-        "stage": stage,
-    }
-    if claims is not None:
-        context["authorizer"] = {"claims": claims}
-    return {
-        "resource": route.path,
-        "path": request.path,
-        "httpMethod": request.method,
-        "headers": single or None,
-        "multiValueHeaders": headers or None,
-        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": path_parameters or None,
-        "stageVariables": None,
-        "requestContext": context,
-        "body": body,
-        "isBase64Encoded": is_base64,
-    }
-
-
-def _forwarded_headers(request: Request) -> dict[str, list[str]]:
-    """The client's headers plus the ones API Gateway sets: X-Forwarded-For/-Proto/-Port and X-Amzn-Trace-Id."""
-    own = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-port"}
-    headers: dict[str, list[str]] = {}
-    for name, value in request.headers:
-        if name.lower() not in own:
-            headers.setdefault(name, []).append(value)
-    forwarded_for = request.header("X-Forwarded-For")
-    headers["X-Forwarded-For"] = [f"{forwarded_for}, {request.source_ip}" if forwarded_for else request.source_ip]
-    headers["X-Forwarded-Proto"] = ["http"]  # handlers build absolute URLs from it; locally there is no TLS
-    headers["X-Forwarded-Port"] = [str(request.server_port)]
-    if not any(name.lower() == "x-amzn-trace-id" for name in headers):
-        headers["X-Amzn-Trace-Id"] = [f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"]
-    return headers
-
-
-def _matches(content_type: str | None, media_types: list[str]) -> bool:
-    media = (content_type or "").split(";")[0].strip().lower()
-    return bool(media) and any(fnmatch.fnmatch(media, pattern.lower()) for pattern in media_types)
-
-
-def _event_body(request: Request, binary_media_types: list[str]) -> tuple[str | None, bool]:
-    """Base64 only for the Api's BinaryMediaTypes; otherwise API Gateway passes the payload on as UTF-8 text."""
-    if not request.body:
-        return None, False
-    if _matches(request.header("Content-Type"), binary_media_types):
-        return base64.b64encode(request.body).decode(), True
-    try:
-        return request.body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        logger.warning("%s %s: a non-UTF-8 body with Content-Type %r reaches the handler as text with "
-                       "replacement characters, as on AWS (the Api declares no BinaryMediaTypes for it)",
-                       request.method, request.path, request.header("Content-Type"))
-        return request.body.decode("utf-8", errors="replace"), False
-
-
-class MalformedProxyResponse(ValueError):
-    """The handler's result is not a Lambda proxy response; API Gateway answers 502 for it."""
-
-
-def proxy_reply(result: Any, request: Request, binary_media_types: list[str]) -> Reply:
-    """The HTTP answer for a handler's proxy response, or :class:`MalformedProxyResponse` saying what is wrong."""
-    if not isinstance(result, dict):
-        raise MalformedProxyResponse(f"the result is a {type(result).__name__}, not an object")
-    unknown = set(result) - PROXY_RESPONSE_KEYS
-    if unknown:
-        raise MalformedProxyResponse(f"unknown keys {sorted(unknown)} (a REST API accepts only "
-                                     f"{sorted(PROXY_RESPONSE_KEYS)})")
-    try:
-        status = int(result.get("statusCode", 200))
-    except (TypeError, ValueError):
-        raise MalformedProxyResponse(f"statusCode {result.get('statusCode')!r} is not a number") from None
-    body = result.get("body")
-    if body is not None and not isinstance(body, str):
-        raise MalformedProxyResponse(f"body is a {type(body).__name__}; it must be a string (serialise it)")
-    single = result.get("headers") or {}
-    multi = result.get("multiValueHeaders") or {}
-    if not isinstance(single, dict) or not isinstance(multi, dict):
-        raise MalformedProxyResponse("headers and multiValueHeaders must be objects")
-    if any(not isinstance(v, list) for v in multi.values()):
-        raise MalformedProxyResponse("every multiValueHeaders value must be a list")
-    # Both given: merged, and multiValueHeaders wins for a name it has (API Gateway's documented rule).
-    names = {name.lower() for name in multi}
-    headers = [(name, _header_text(v)) for name, values in multi.items() for v in values]
-    headers += [(name, _header_text(v)) for name, v in single.items() if name.lower() not in names]
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", "application/json"))  # what a REST API adds when the handler sets none
-    payload = (body or "").encode()
-    if result.get("isBase64Encoded"):
-        if _matches(request.header("Accept"), binary_media_types):
-            payload = base64.b64decode(payload)
-        else:
-            logger.warning("%s %s: the handler returned isBase64Encoded, but the request's Accept header matches "
-                           "none of the Api's BinaryMediaTypes, so API Gateway sends the base64 text as is",
-                           request.method, request.path)
-    return Reply(status, headers, payload)
-
-
-def _header_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    raise MalformedProxyResponse(f"header value {value!r} is not a string")
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -394,6 +215,7 @@ class Gateway:
         self._stage = api_stage(template)
         self._binary_media_types = binary_media_types(template.raw)
         self._identity_headers = identity_headers(template.raw)
+        self._throttle = StageThrottle(getattr(template, "api_method_settings", list)())
         for route in routes:
             if route.authorizer is not None and route.authorizer not in self._identity_headers:
                 raise ValueError(f"{route.method} {route.path} uses authorizer {route.authorizer!r}, which is not a "
@@ -412,7 +234,7 @@ class Gateway:
         shadowed = [f"{r.method} {r.path}" for r in routes if (r.method, r.path) in self._local_routes]
         if shadowed:
             raise ValueError(f"template.yaml routes collide with the local-only routes: {', '.join(shadowed)}")
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -422,7 +244,7 @@ class Gateway:
         with self._lock:
             if self._server is not None:
                 return
-            self._server = _Server(self._address, self)
+            self._server = Server(self._address, self)
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                             name=f"gateway:{self._server.server_address[1]}", daemon=True)
             self._thread.start()
@@ -459,6 +281,8 @@ class Gateway:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id,
                                           request)
         route, path_parameters = matched
+        if not self._throttle.allow(route.path, request.method):
+            return self._gateway_response("THROTTLED", "Too Many Requests", request_id, request)
         claims = None
         if route.authorizer is not None:
             try:
@@ -467,8 +291,21 @@ class Gateway:
                 return self._gateway_response("UNAUTHORIZED", str(rejected), request_id, request)
         event = build_event(request, route, path_parameters, stage=self._stage, request_id=request_id,
                             now=self._clock.now(), claims=claims, binary_media_types=self._binary_media_types)
+        timeout = (getattr(route, "timeout_in_millis", None) or limits.INTEGRATION_TIMEOUT_MS) / 1000
         try:
-            result = self._invoke(route.function_id, event)
+            result = limits.within(timeout, lambda: self._invoke(route.function_id, event), name=f"api:{request_id}")
+        except limits.IntegrationTimeout:
+            logger.error("%s %s: %s did not answer within %gs; it runs on to its own Timeout (request %s)",
+                         request.method, request.path, route.function_id, timeout, request_id)
+            return self._gateway_response("INTEGRATION_TIMEOUT", "Endpoint request timed out", request_id, request)
+        except limits.RequestTooLarge as refused:  # Lambda refused the event: the function never ran
+            logger.warning("%s %s: %s (request %s)", request.method, request.path, refused, request_id)
+            return self._gateway_response("REQUEST_TOO_LARGE", "Request Too Long", request_id, request)
+        except FunctionBusy as throttled:  # Lambda refused the invocation: API Gateway answers 500 for it
+            logger.warning("%s %s: Lambda throttled %s: %s (request %s)", request.method, request.path,
+                           route.function_id, throttled, request_id)
+            return self._gateway_response("INTEGRATION_FAILURE", "Internal server error", request_id, request,
+                                          status=500)
         except Exception:  # the function failed: API Gateway answers 502 and the traceback goes to the log
             logger.exception("%s %s: %s raised (request %s)", request.method, request.path, route.function_id,
                              request_id)
@@ -609,161 +446,3 @@ DOCS_HTML = """<!DOCTYPE html>
 </body>
 </html>
 """
-
-
-# ------------------------------------------------------------------------------------------------------------
-# HTTP plumbing
-# ------------------------------------------------------------------------------------------------------------
-class _TooLarge(Exception):
-    pass
-
-
-class _BadRequest(Exception):
-    pass
-
-
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server whose stop ends idle keep-alive connections, so its threads can be joined."""
-
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
-        self.gateway = gateway
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def end_idle_connections(self) -> None:
-        """Close the reading side: idle connections see end-of-file; a request in progress still gets its answer."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RD)
-            except OSError:  # already closed by the client
-                pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "amends-local-gateway"
-    timeout = 120  # an idle client cannot hold a thread forever
-    server: _Server
-
-    def _serve(self) -> None:
-        started = time.monotonic()
-        gateway = self.server.gateway
-        target = urlsplit(self.path)
-        request = Request(method=self.command, path=target.path or "/", query=target.query,
-                          headers=list(self.headers.items()), body=b"", source_ip=self.client_address[0],
-                          server_port=self.server.server_address[1])
-        try:
-            body = self._read_body()
-        except _TooLarge:
-            reply = gateway.too_large(request)
-        except _BadRequest as bad:
-            reply = gateway.refused(400, str(bad), request)
-        else:
-            reply = gateway.handle(dataclasses.replace(request, body=body))
-        self._write(reply)
-        logger.info("%s %s → %d (%d ms)", self.command, self.path, reply.status,
-                    (time.monotonic() - started) * 1000)
-
-    def __getattr__(self, name: str) -> Any:
-        # http.server serves a method only if the handler has do_<METHOD>, and answers any other with an HTML 501.
-        # API Gateway answers every method itself (no route has it: MISSING_AUTHENTICATION_TOKEN), so every
-        # method goes to the gateway.
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
-
-    def parse_request(self) -> bool:
-        if not super().parse_request():
-            return False
-        if self.request_version == "HTTP/0.9":  # a bare "GET /" line: API Gateway speaks HTTP/1.1 and HTTP/2
-            self.send_error(400, "HTTP/0.9 requests are not accepted: send an HTTP/1.1 request")
-            return False
-        return True
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own refusals (a malformed request line, HTTP/0.9, a bad version, oversized or malformed
-        headers) as problem+json through the Api's gateway responses, never its HTML error page."""
-        if self.request_version in ("HTTP/0.9", ""):
-            self.request_version = "HTTP/1.1"  # else http.server writes no status line and no headers
-        try:
-            detail = message or HTTPStatus(code).phrase
-        except ValueError:
-            detail = "The request could not be read"
-        self._write(self.server.gateway.refused(code, detail))
-
-    def _read_body(self) -> bytes:
-        """The request body; :class:`_TooLarge` past API Gateway's limit, once the excess is drained.
-
-        Draining (up to a sane bound) lets the client finish sending and read the 413, instead of seeing a reset.
-        """
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise _BadRequest("Content-Length is not a number") from None
-        if length > MAX_PAYLOAD_BYTES:
-            if length <= DRAIN_LIMIT_BYTES:
-                self._discard(length)
-            raise _TooLarge
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _read_chunked(self) -> bytes:
-        body, size_seen = bytearray(), 0
-        while True:
-            try:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            except ValueError:
-                raise _BadRequest("malformed chunked body") from None
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
-                    pass
-                if size_seen > MAX_PAYLOAD_BYTES:
-                    raise _TooLarge
-                return bytes(body)
-            size_seen += size
-            if size_seen > DRAIN_LIMIT_BYTES:
-                raise _TooLarge
-            chunk = self.rfile.read(size)
-            if size_seen <= MAX_PAYLOAD_BYTES:
-                body += chunk
-            self.rfile.readline()
-
-    def _discard(self, length: int) -> None:
-        while length > 0:
-            read = len(self.rfile.read(min(length, 1 << 20)) or b"")
-            if not read:
-                return
-            length -= read
-
-    def _write(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        for name, value in reply.headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        if reply.close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug(format, *args)

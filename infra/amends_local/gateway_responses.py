@@ -57,6 +57,7 @@ ERROR_TYPES = {
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
     "ACCESS_DENIED": "AccessDeniedException",
     "REQUEST_TOO_LARGE": "RequestTooLargeException",
+    "THROTTLED": "TooManyRequestsException",
 }
 
 _CONTEXT_VARIABLE = re.compile(r"\$context\.(error\.messageString|error\.message|error\.responseType|requestId)\b")

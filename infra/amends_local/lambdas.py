@@ -10,7 +10,9 @@ set for one function is invisible to the others, and each has its own module sta
 in parallel, meanwhile the stack provisions) and fails, naming the function, if a handler cannot be imported.
 ``invoke()`` runs one invocation in an idle environment of the
 function, or a new one up to its concurrency (``ReservedConcurrentExecutions``, else ``DEFAULT_CONCURRENCY``); a
-caller that finds them all busy waits at most the function's Timeout, then gets ``FunctionBusy``. Each invocation
+caller that finds them all busy waits at most the function's Timeout (or what it asks: the gateway asks for no
+wait), then gets ``FunctionBusy``, Lambda's throttle. Events and results are held to Lambda's synchronous payload
+limits (``limits.py``). Each invocation
 carries the runtime clock's offset (``AMENDS_CLOCK_OFFSET_SECONDS``) into the environment, and is limited to the
 function's Timeout. Function errors raise ``FunctionError`` (Lambda's errorType, errorMessage, stackTrace).
 
@@ -27,10 +29,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amends_local import limits
 from amends_local.clock import RuntimeClock
 from amends_local.environments import (
     STOP_GRACE,
@@ -44,6 +50,7 @@ from amends_local.template import REGION, Function, Template
 __all__ = ["DEFAULT_CONCURRENCY", "FunctionBusy", "FunctionError", "FunctionRegistry", "MeteredCall",
            "function_environment", "runtime_environment"]
 
+WARM_AT_ONCE = 4  # cold starts warm() runs at the same time
 DEFAULT_CONCURRENCY = 10  # environments per function without ReservedConcurrentExecutions (AWS: the account's 1,000)
 
 # Variables Lambda's Python runtime has that a template does not set (AWS's values).
@@ -156,17 +163,21 @@ class FunctionRegistry:
         except KeyError:
             raise KeyError(f"No function {name_or_arn!r} in the template") from None
 
-    def invoke(self, logical_id: str, event: Any) -> Any:
-        """Run one invocation as Lambda would; the result as JSON gives it back, or FunctionError.
+    def invoke(self, logical_id: str, event: Any, *, wait: float | None = None) -> Any:
+        """Run one synchronous invocation as Lambda would; the result as JSON gives it back, or FunctionError.
 
-        Raises FunctionBusy when every environment the function may have stays busy longer than its Timeout.
+        Raises RequestTooLarge for an event over Lambda's 6 MB (the function does not run), FunctionError with
+        ``Function.ResponseSizeTooLarge`` for a result over it, and FunctionBusy (Lambda's throttle) when every
+        environment the function may have stays busy longer than ``wait`` seconds: by default its Timeout, as
+        event sources and asynchronous invocations retry a throttle; 0 for a caller Lambda throttles at once.
         """
         fn = self._function(self.logical_id_for(logical_id))
         pool = self._pools.get(fn.logical_id)
         if pool is None:
             raise FunctionBusy(f"{fn.logical_id}: the local runtime is not running (start() first)")
+        limits.check_request(event)
         request = {"event": event, "context": self.context(fn), "env": self.clock.environment() if self.clock else {}}
-        with pool.environment() as environment:
+        with pool.environment(wait) as environment:
             reply = environment.invoke(request)
         if self.meter_calls:
             with self._calls_lock:
@@ -174,7 +185,35 @@ class FunctionRegistry:
                                for c in reply.get("calls", [])]
         if "error" in reply:
             raise FunctionError(reply["error"])
+        too_large = limits.response_too_large(reply["result"])
+        if too_large is not None:
+            raise FunctionError(too_large)
         return reply["result"]
+
+    def warm(self, logical_id: str, count: int, events: Sequence[Any] = ()) -> None:
+        """Have ``count`` execution environments of the function initialised, as provisioned concurrency has them,
+        each taken once through ``events`` (a first request's lazy work: validators, clients). A few start at a time
+        and the events run in one environment after the other, so that none races the others for the machine's CPU."""
+        fn = self._function(self.logical_id_for(logical_id))
+        pool = self._pools[fn.logical_id]
+        holding = threading.Lock()
+
+        def hold(stack: ExitStack) -> Environment:
+            lease = pool.environment()
+            environment = lease.__enter__()
+            with holding:
+                stack.push(lease.__exit__)
+            return environment
+
+        with ExitStack() as held:
+            with ThreadPoolExecutor(min(count, WARM_AT_ONCE)) as starting:
+                environments = list(starting.map(lambda _: hold(held), range(count)))
+            for environment in environments:
+                for event in events:
+                    request = {"event": event, "context": self.context(fn),
+                               "env": self.clock.environment() if self.clock else {}}
+                    if "error" in (reply := environment.invoke(request)):
+                        raise FunctionError(reply["error"])
 
     def context(self, fn: Function) -> dict[str, Any]:
         """LambdaContext's fields for one invocation (the worker builds the object)."""

@@ -8,7 +8,13 @@ Lambda). When the handler raises, nothing is deleted. Failed messages come back 
 and moto's SQS moves a message to the queue's dead-letter queue on the receive after ``maxReceiveCount``
 (moto/sqs/models.py ``receive_message``), as SQS does.
 
-Approximated: MaximumBatchingWindowInSeconds (a batch is whatever one receive returns) and ScalingConfig.
+Batches run concurrently, as Lambda's pollers run them: up to ScalingConfig.MaximumConcurrency at once, and never
+more than the function's concurrency (``ReservedConcurrentExecutions``, else the runtime's default), so a batch
+always finds an execution environment. A standard queue gives no order, and neither does this; a FIFO queue's
+ordering is SQS's own (moto holds back a message group while one of its messages is in flight).
+
+Approximated: MaximumBatchingWindowInSeconds (a batch is whatever one receive returns); Lambda's gradual scaling
+(five pollers, then more each minute) is not: the limit is there at once.
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ from typing import Any
 
 from amends_local.aws import client
 from amends_local.environments import error_type
-from amends_local.lambdas import FunctionRegistry
+from amends_local.lambdas import DEFAULT_CONCURRENCY, FunctionRegistry
 from amends_local.template import REGION, FunctionEvent, Queue
-from amends_local.worker import Worker
+from amends_local.worker import Tasks, Worker
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,12 @@ class SqsEventSource(Worker):
         self.sqs = client("sqs", moto_endpoint)
         self.batch_size = min(int(event.properties.get("BatchSize", 10)), 10)
         self.partial = "ReportBatchItemFailures" in event.properties.get("FunctionResponseTypes", [])
+        self.batches = Tasks(self.name, concurrency(event, registry))
+        self.tasks.append(self.batches)
 
     def poll_once(self) -> bool:
+        if not self.batches.wait_for_room(self.idle_wait):
+            return True  # as many batches in flight as the mapping may have
         messages = self.sqs.receive_message(
             QueueUrl=self.queue.url,
             MaxNumberOfMessages=self.batch_size,
@@ -48,7 +58,14 @@ class SqsEventSource(Worker):
             MessageSystemAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
-            return False
+            busy = self.batches.running > 0
+            self.batches.wait_for_change(self.idle_wait)
+            return busy
+        self.batches.start(self._process, messages)
+        return True
+
+    def _process(self, messages: list[dict[str, Any]]) -> None:
+        """Invoke the function with one batch; delete what it processed."""
         event = {"Records": [self._record(m) for m in messages]}
         try:
             result = self.registry.invoke(self.event.owner_id, event)
@@ -62,7 +79,7 @@ class SqsEventSource(Worker):
                 len(messages),
                 self.queue.visibility_timeout,
             )
-            return True
+            return
         failed = self._failed_ids(result, messages)
         done = [m for m in messages if m["MessageId"] not in failed]
         if failed:
@@ -79,7 +96,6 @@ class SqsEventSource(Worker):
             )
             for failure in response.get("Failed", []):
                 log.error("%s: could not delete a processed message: %s", self.name, failure)
-        return True
 
     def _failed_ids(self, result: Any, messages: list[dict[str, Any]]) -> set[str]:
         if not self.partial or result is None:
@@ -112,6 +128,14 @@ class SqsEventSource(Worker):
             "eventSourceARN": self.queue.arn,
             "awsRegion": REGION,
         }
+
+
+def concurrency(event: FunctionEvent, registry: FunctionRegistry) -> int:
+    """How many batches the mapping runs at once: its MaximumConcurrency, bounded by the function's concurrency."""
+    reserved = registry.functions[event.owner_id].reserved_concurrency
+    limit = DEFAULT_CONCURRENCY if reserved is None else reserved
+    maximum = event.properties.get("ScalingConfig", {}).get("MaximumConcurrency")
+    return max(1, min(limit, int(maximum)) if maximum is not None else limit)
 
 
 def _attribute(value: dict[str, Any]) -> dict[str, Any]:

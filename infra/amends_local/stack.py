@@ -225,7 +225,8 @@ class LocalStack:
 
         self._gateway = Gateway(
             template=self.template,
-            invoke=self.functions.invoke,
+            # API Gateway invokes synchronously: a function at its concurrency is throttled at once, not waited for.
+            invoke=lambda function_id, event: self.functions.invoke(function_id, event, wait=0),
             clock=self.clock,
             host=LOOPBACK,
             port=port,

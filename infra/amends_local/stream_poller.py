@@ -5,18 +5,19 @@ iterators from StartingPosition (TRIM_HORIZON or LATEST), GetRecords, child shar
 that match none of FilterCriteria's patterns (EventBridge pattern syntax over the record, Lambda's rule) are
 dropped; the rest go in batches of BatchSize as a real-shaped DynamoDB stream event.
 
-On a function error the batch is retried (BisectBatchOnFunctionError halves it first), up to
-MaximumRetryAttempts (-1, Lambda's default, means until stopped); with ReportBatchItemFailures the batch is
-retried from the lowest ``itemIdentifier`` (a SequenceNumber). When retries run out, an on-failure record
-shaped
-like Lambda's (requestContext, responseContext, DDBStreamBatchInfo) goes to DestinationConfig.OnFailure's
-queue and the records are skipped.
+Concurrency, as Lambda's: every shard is processed at the same time as the others, its own batches one after the
+other, in order. With ParallelizationFactor N, a shard's records are spread over N lanes by their item's key, so
+up to N batches of one shard run at once, each lane going on as soon as its own batch is done, while each item's
+changes still arrive in order. A shard keeps being read while its batches run (up to ``MAX_BACKLOG`` records
+ahead); its checkpoint moves past a record once that record and every one before it were delivered. Never more
+batches run at once than the function's concurrency. Retries, BisectBatchOnFunctionError and the on-failure
+record are :mod:`amends_local.stream_delivery`'s.
 
 Checkpoints: per shard, in memory; a persistent run also writes them to ``.local/stream-checkpoints.json`` and
 resumes after the last processed record on restart, so a restart does not replay the table's history.
 
 Approximated: MaximumBatchingWindowInSeconds (a batch is what one read returns), MaximumRecordAgeInSeconds,
-ParallelizationFactor, TumblingWindowInSeconds; retries back off for at most a second.
+TumblingWindowInSeconds; retries back off for at most a second.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ import base64
 import json
 import logging
 import threading
-import uuid
+import zlib
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +37,14 @@ from moto.events.models import EventPattern, EventPatternParser
 
 from amends_local.aws import client
 from amends_local.environments import error_type
-from amends_local.lambdas import FunctionRegistry
+from amends_local.lambdas import DEFAULT_CONCURRENCY, FunctionRegistry
+from amends_local.stream_delivery import PARTIAL_FAILURE, deliver, failure_record
 from amends_local.template import ACCOUNT_ID, REGION, FunctionEvent, Table
-from amends_local.worker import Worker
+from amends_local.worker import Tasks, Worker
 
 log = logging.getLogger(__name__)
+
+MAX_BACKLOG = 1000  # records read from a shard and not yet delivered, beyond which it is not read further
 
 
 @dataclass
@@ -50,7 +55,14 @@ class _Shard:
     start_type: str = "TRIM_HORIZON"  # how its first iterator was obtained
     last_read: str | None = None  # sequence number of the last record read (delivered or pending)
     closed: bool = False
-    pending: list[dict[str, Any]] = field(default_factory=list)  # read, not yet delivered
+    lanes: list[deque[dict[str, Any]]] = field(default_factory=list)  # read, not yet handed to the function
+    busy: set[int] = field(default_factory=set)  # lanes whose batches are being delivered
+    # Records read and not yet checkpointed, in stream order: sequence number → delivered (or given up).
+    outstanding: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def idle(self) -> bool:
+        return not self.outstanding and not self.busy
 
 
 class StreamEventSource(Worker):
@@ -87,7 +99,13 @@ class StreamEventSource(Worker):
         self._shards: dict[str, _Shard] = {}
         self._checkpoints: dict[str, str] = self._load_checkpoints()
         self._first_describe = True
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the shards' lanes and checkpoints: the poller and the lanes' tasks share them
+        self.parallelization = max(1, int(p.get("ParallelizationFactor", 1)))
+        reserved = registry.functions[event.owner_id].reserved_concurrency
+        concurrency = DEFAULT_CONCURRENCY if reserved is None else reserved
+        # A task per lane being delivered, never more than the function may run at once.
+        self.shards = Tasks(self.name, concurrency)
+        self.tasks.append(self.shards)
 
     # ---- polling -------------------------------------------------------------------------------------------
     def poll_once(self) -> bool:
@@ -102,18 +120,25 @@ class StreamEventSource(Worker):
                     f"{self.table.name} has no stream: the template's StreamSpecification is missing"
                 )
         self._discover_shards()
-        busy = False
+        found = False
         for shard in list(self._shards.values()):
-            if shard.closed and not shard.pending:
-                continue
-            if shard.parent_id in self._shards and not self._shards[shard.parent_id].closed:
+            if not self._parent_done(shard):
                 continue  # children after their parent, as Lambda orders them
-            busy |= self._read(shard)
-            while shard.pending and not self.stopping:
-                batch, shard.pending = shard.pending[: self.batch_size], shard.pending[self.batch_size :]
-                self._deliver(shard, batch)
-                busy = True
-        return busy
+            with self._lock:
+                backlog = len(shard.outstanding)
+            if not shard.closed and backlog < MAX_BACKLOG:
+                found |= self._read(shard)
+            found |= self._start_lanes(shard)
+        with self._lock:
+            in_flight = any(not shard.idle for shard in self._shards.values())
+        if in_flight and not found:
+            self.shards.wait_for_change(self.idle_wait)
+        return found or in_flight
+
+    def _parent_done(self, shard: _Shard) -> bool:
+        parent = self._shards.get(shard.parent_id or "")
+        with self._lock:
+            return parent is None or (parent.closed and parent.idle)
 
     def _discover_shards(self) -> None:
         start: dict[str, Any] = {}
@@ -124,6 +149,7 @@ class StreamEventSource(Worker):
             for s in description.get("Shards", []):
                 if s["ShardId"] not in self._shards:
                     shard = self._shards[s["ShardId"]] = _Shard(s["ShardId"], s.get("ParentShardId"))
+                    shard.lanes = [deque() for _ in range(self.parallelization)]
                     shard.start_type = self.starting_position if self._first_describe else "TRIM_HORIZON"
                     shard.iterator = self._iterator(shard)
             if not description.get("LastEvaluatedShardId"):
@@ -181,40 +207,82 @@ class StreamEventSource(Worker):
         records = response.get("Records", [])
         if not records:
             return False
-        shard.last_read = records[-1]["dynamodb"]["SequenceNumber"]
         kept = [r for r in (self._lambda_record(r) for r in records) if self._matches(r)]
         if len(kept) < len(records):
             log.debug("%s: %d record(s) filtered out", self.name, len(records) - len(kept))
-            if not kept:
-                self._checkpoint(shard.shard_id, records[-1]["dynamodb"]["SequenceNumber"])
-        shard.pending.extend(kept)
+        with self._lock:
+            shard.last_read = records[-1]["dynamodb"]["SequenceNumber"]
+            for record in kept:
+                shard.outstanding[record["dynamodb"]["SequenceNumber"]] = False
+                shard.lanes[lane(record, self.parallelization)].append(record)
+            if not shard.outstanding:  # all filtered out, nothing before them waiting
+                self._checkpoint(shard.shard_id, shard.last_read)
         return True
 
     def _matches(self, record: dict[str, Any]) -> bool:
         return not self.filters or any(f.matches_event(record) for f in self.filters)
 
-    # ---- delivery with retries -----------------------------------------------------------------------------
-    def _deliver(self, shard: _Shard, batch: list[dict[str, Any]]) -> None:
-        """Invoke until the batch succeeds or its retries run out; then checkpoint past it."""
-        queue = [(batch, 0)]
-        while queue and not self.stopping:
-            records, attempts = queue.pop(0)
-            error, retry_from = self._invoke(records)
-            if error is None:
+    # ---- delivery: shards at once, lanes within a shard, batches in order within a lane ------------------------
+    def _start_lanes(self, shard: _Shard) -> bool:
+        """Start delivering each lane that has records and is not already being delivered; True if one started."""
+        started = False
+        for index, queue in enumerate(shard.lanes):
+            with self._lock:
+                ready = bool(queue) and index not in shard.busy
+            if not ready or self.stopping:
                 continue
-            attempts += 1
-            if 0 <= self.max_retries < attempts:
-                self._send_on_failure(shard, records[retry_from:], error, attempts)
-                continue
-            remaining = records[retry_from:]
-            self.sleep(min(0.05 * 2**attempts, 1.0))
-            if self.bisect and retry_from == 0 and len(remaining) > 1 and error != "PartialFailure":
-                half = len(remaining) // 2
-                queue[:0] = [(remaining[:half], attempts), (remaining[half:], attempts)]
-            else:
-                queue.insert(0, (remaining, attempts))
-        if not self.stopping:
-            self._checkpoint(shard.shard_id, batch[-1]["dynamodb"]["SequenceNumber"])
+            if not self.shards.wait_for_room(0):
+                break  # as many batches in flight as the function may run
+            with self._lock:
+                shard.busy.add(index)
+            self.shards.start(self._run_lane, shard, index)
+            started = True
+        return started
+
+    def _run_lane(self, shard: _Shard, index: int) -> None:
+        """Deliver one lane's records, a batch at a time, in order, until it has none; checkpoint as they are done."""
+        try:
+            while not self.stopping:
+                with self._lock:
+                    queue = shard.lanes[index]
+                    batch = [queue.popleft() for _ in range(min(len(queue), self.batch_size))]
+                if not batch:
+                    return
+                if not self._deliver(shard, batch):
+                    with self._lock:
+                        queue.extendleft(reversed(batch))  # stopping: read again on restart
+                    return
+                with self._lock:
+                    for record in batch:
+                        shard.outstanding[record["dynamodb"]["SequenceNumber"]] = True
+                    self._advance(shard)
+        finally:
+            with self._lock:
+                shard.busy.discard(index)
+
+    def _advance(self, shard: _Shard) -> None:
+        """Checkpoint past the records delivered with everything before them (called holding the lock)."""
+        done = None
+        while shard.outstanding:
+            sequence_number, delivered = next(iter(shard.outstanding.items()))
+            if not delivered:
+                break
+            del shard.outstanding[sequence_number]
+            done = sequence_number
+        if not shard.outstanding and shard.last_read is not None:
+            done = shard.last_read  # what was filtered out after them too
+        if done is not None:
+            self._checkpoint(shard.shard_id, done)
+
+    def _deliver(self, shard: _Shard, batch: list[dict[str, Any]]) -> bool:
+        """Invoke until the batch succeeds or its retries run out; False if the poller stopped first."""
+        if self.stopping:
+            return False
+        return deliver(
+            batch, invoke=self._invoke, max_retries=self.max_retries, bisect=self.bisect,
+            exhausted=lambda records, error, attempts: self._send_on_failure(shard, records, error, attempts),
+            pause=lambda retries: self.sleep(min(0.05 * 2**retries, 1.0)),
+        )
 
     def _invoke(self, records: list[dict[str, Any]]) -> tuple[str | None, int]:
         """(None, 0) on success; else (error description, index to retry from)."""
@@ -240,7 +308,7 @@ class StreamEventSource(Worker):
                 self.name,
                 ids,
             )
-            return "PartialFailure", 0
+            return PARTIAL_FAILURE, 0
         first = min(sequence_numbers.index(i) for i in ids)
         log.info(
             "%s: %d record(s) reported failed; retrying from sequence number %s",
@@ -248,39 +316,13 @@ class StreamEventSource(Worker):
             len(ids),
             sequence_numbers[first],
         )
-        return "PartialFailure", first
+        return PARTIAL_FAILURE, first
 
     def _send_on_failure(
         self, shard: _Shard, records: list[dict[str, Any]], error: str, attempts: int
     ) -> None:
-        record = {
-            "requestContext": {
-                "requestId": str(uuid.uuid4()),
-                "functionArn": self.registry.functions[self.event.owner_id].arn,
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": attempts,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "DDBStreamBatchInfo": {
-                "shardId": shard.shard_id,
-                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
-                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": _iso(
-                    records[0]["dynamodb"].get("ApproximateCreationDateTime")
-                ),
-                "approximateArrivalOfLastRecord": _iso(
-                    records[-1]["dynamodb"].get("ApproximateCreationDateTime")
-                ),
-                "batchSize": len(records),
-                "streamArn": self.stream_arn,
-            },
-        }
+        record = failure_record(records, function_arn=self.registry.functions[self.event.owner_id].arn,
+                                shard_id=shard.shard_id, stream_arn=self.stream_arn, attempts=attempts)
         if not self.on_failure:
             log.error(
                 "%s: retries exhausted (%s) and no OnFailure destination: %d record(s) skipped: %s",
@@ -342,7 +384,14 @@ class StreamEventSource(Worker):
             return {}
 
     def caught_up(self) -> bool:
-        return all(not s.pending for s in self._shards.values())
+        with self._lock:
+            return all(shard.idle for shard in self._shards.values())
+
+
+def lane(record: dict[str, Any], lanes: int) -> int:
+    """The lane of a record's item (its key), so that one item's changes stay in order."""
+    keys = json.dumps(record["dynamodb"].get("Keys", {}), sort_keys=True)
+    return zlib.crc32(keys.encode()) % lanes
 
 
 def _json_safe(value: Any) -> Any:
@@ -358,8 +407,3 @@ def _json_safe(value: Any) -> Any:
         return [_json_safe(v) for v in value]
     return value
 
-
-def _iso(epoch: Any) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(float(epoch), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -55,6 +55,7 @@ class ApiRoute:
     authorizer: str | None  # None when the route says NONE; else the authorizer's name (maybe the default)
     api_id: str | None = None
     event_name: str | None = None
+    timeout_in_millis: int | None = None  # the Api event's integration timeout; None: API Gateway's default
 
 
 @dataclass(frozen=True)
@@ -696,6 +697,7 @@ class Template:
                         None if authorizer in (None, "NONE") else authorizer,
                         api_id,
                         name,
+                        _int_or_none(props.get("TimeoutInMillis")),
                     )
                 )
         return routes
@@ -721,6 +723,12 @@ class Template:
                     )
                 )
         return out
+
+    def api_method_settings(self, api_id: str | None = None) -> list[dict[str, Any]]:
+        """The Api stage's MethodSettings (throttling per resource and method), resolved; Globals.Api merged."""
+        ids = [api_id] if api_id else self.apis()
+        props = {**self._globals("Api"), **(self.resource(ids[0]).get("Properties", {}) if ids else {})}
+        return list(self.resolve(props.get("MethodSettings", [])))
 
     def detached_gateway_responses(self) -> list[str]:
         """Logical ids of AWS::ApiGateway::GatewayResponse resources, which a SAM deployment does not carry."""

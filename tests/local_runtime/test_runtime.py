@@ -156,7 +156,7 @@ def test_schedules_fire_by_the_runtime_clock(fixture_stack) -> None:
         return found
 
     before = len(ticks())
-    assert fixture_stack.fire_schedules_now() == 1
+    assert fixture_stack.fire_schedules_now("TickFunctionHourly") == 1
     eventually(lambda: len(ticks()) == before + 1)
     fixture_stack.clock.advance(timedelta(minutes=30))
     time.sleep(0.5)

@@ -74,6 +74,7 @@ def test_queues_rules_and_state_machines(fixture: Template) -> None:
         "GhostRule",
         "UnwelcomeRule",
         "TickFunctionHourly",
+        "LateFunctionNightly",
         "BusFunctionPinged",
         "OrderMachineOrderPlaced",
     }
@@ -105,6 +106,13 @@ def test_api_routes_and_gateway_responses(fixture: Template) -> None:
     assert fixture.api_routes() == [
         ApiRoute("EchoFunction", "POST", "/echo/{id}", None, "Api", "Echo"),
         ApiRoute("EchoFunction", "GET", "/secret", "Staff", "Api", "Secret"),
+        ApiRoute("SleeperFunction", "POST", "/sleep", None, "Api", "Sleep"),
+        ApiRoute("SleeperFunction", "POST", "/sleep-briefly", None, "Api", "SleepBriefly", 1000),
+        ApiRoute("SleeperFunction", "GET", "/throttled", None, "Api", "Throttled"),
+    ]
+    assert fixture.api_method_settings() == [
+        {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 100},
+        {"ResourcePath": "/~1throttled", "HttpMethod": "GET", "ThrottlingRateLimit": 1, "ThrottlingBurstLimit": 2},
     ]
     assert fixture.api_stage() == "test"
     assert fixture.api_auth()["DefaultAuthorizer"] == "Staff"
