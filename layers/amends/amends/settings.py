@@ -21,6 +21,7 @@ class Settings(BaseModel):
     final_response_days: int = Field(56, ge=1)
     sender_address: str | None = None
     outbox_grace_seconds: int = Field(300, ge=0)
+    state_machine_arn: str | None = None  # the CaseLifecycle state machine, for the function that starts executions
     external_recourse: str = (
         "If you are not satisfied with our final response, or have not had it within the time frame, you can "
         "refer your complaint to the ombudsman free of charge, usually within six months of our final response."
@@ -47,6 +48,7 @@ def get_settings() -> Settings:
         final_response_days=int(env.get("FINAL_RESPONSE_DAYS", "56")),
         sender_address=env.get("SENDER_ADDRESS") or None,
         outbox_grace_seconds=int(env.get("OUTBOX_GRACE_SECONDS", "300")),
+        state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
         **({"external_recourse": env["EXTERNAL_RECOURSE"]} if env.get("EXTERNAL_RECOURSE") else {}),
     )
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from amends.domain.errors import ActionNotAllowed, ReasonRequired
 from amends.domain.events import DomainEvent
 from amends.domain.lifecycle import TRANSITIONS, Action, Status, target_of
+from amends.domain.timers import Timer
 
 
 class Channel(StrEnum):
@@ -320,6 +321,7 @@ class Change(BaseModel):
     entry: TimelineEntry
     events: tuple[DomainEvent, ...]
     expected_version: int | None  # None: the case must not exist yet
+    timers: tuple[Timer, ...] = ()  # set or cleared with the change (domain/timers.py)
 
 
 def open_case(
