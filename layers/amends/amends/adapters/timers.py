@@ -46,7 +46,7 @@ class DynamoTimerStore:
         return self._update(
             timer, "SET claimed_until = :until",
             "due_sk = :due_sk AND (attribute_not_exists(claimed_until) OR claimed_until < :now)",
-            {":until": until.isoformat(), ":now": now.isoformat()},
+            {":until": due_key(until), ":now": due_key(now)},  # fixed width, so string order is time order
         )
 
     def settle(self, timer: DueTimer, at: datetime, outcome: str) -> None:

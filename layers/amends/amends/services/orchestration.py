@@ -82,13 +82,14 @@ class TaskCallbacks(Protocol):
 
 class ExecutionStarter(Protocol):
     def start(self, name: str, execution_input: dict[str, Any]) -> bool:
-        """StartExecution; False when an execution of that name exists already."""
+        """StartExecution. True when the execution runs (started now, or this very start repeated while it runs:
+        Step Functions answers that with the running one); False when an execution of that name has been already."""
         ...
 
 
 @dataclass(frozen=True)
 class EventOutcome:
-    started: str | None = None  # the execution this event started
+    started: str | None = None  # the execution this event started (or found running, if it was repeated)
     woke: StatusChange | None = None  # what the waiting execution was sent
 
 
