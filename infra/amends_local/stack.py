@@ -39,7 +39,7 @@ from amends_local.provision import Provisioner, bridges, verified_identities
 from amends_local.scheduler import Scheduler
 from amends_local.sqs_poller import SqsEventSource
 from amends_local.stream_poller import StreamEventSource
-from amends_local.template import Template
+from amends_local.template import ACCOUNT_ID, REGION, Template
 from amends_local.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -279,7 +279,8 @@ class LocalStack:
         return self.scheduler.fire_now(logical_id)
 
     def wait_until_idle(self, timeout: float = 30) -> None:
-        """Wait until no poller finds work and no state machine execution runs, twice in a row.
+        """Wait until no poller finds work and no state machine execution runs, twice in a row. An execution waiting
+        for a task token's callback (a case's lifecycle between status changes) does not count as running.
 
         Messages that failed and wait out their visibility timeout are not waited for (that takes minutes).
         Raises TimeoutError naming what is still busy.
@@ -309,6 +310,7 @@ class LocalStack:
         ]
 
     def _running_executions(self) -> list[str]:
+        """Executions at work: running, and not parked on a task token (a case's lifecycle waits for months)."""
         sfn = client("stepfunctions", self.moto_endpoint or "")
         running = []
         for machine in self.template.state_machines().values():
@@ -316,7 +318,7 @@ class LocalStack:
                 stateMachineArn=machine.arn, statusFilter="RUNNING"
             )
             running += [e["executionArn"] for page in pages for e in page["executions"]]
-        return running
+        return [arn for arn in running if not _waits_for_a_callback(arn)]
 
     def describe(self) -> list[str]:
         lines = []
@@ -337,3 +339,23 @@ class LocalStack:
             + (f" (advanced {self.clock.offset})" if self.clock.offset else ""),
         ]
         return lines
+
+
+def _waits_for_a_callback(execution_arn: str) -> bool:
+    """The execution's last event is a ``.waitForTaskToken`` task handed over: nothing runs until a callback.
+
+    Read from moto's backend in this process (the server runs here): GetExecutionHistory over HTTP, once per waiting
+    lifecycle, took seconds per check once a test session had a hundred cases.
+    """
+    from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+    from moto.stepfunctions.responses import get_backend  # the backend the server answers from (the interpreter's)
+
+    try:
+        execution = get_backend(ACCOUNT_ID, REGION).describe_execution(execution_arn)
+    except ExecutionDoesNotExist:
+        return True  # gone since it was listed: nothing runs
+    env = getattr(execution.exec_worker, "env", None)
+    events = env.event_manager.get_event_history() if env is not None else []
+    last = events[-1] if events else {}
+    return last.get("type") == "TaskSubmitted" and last["taskSubmittedEventDetails"]["resource"].endswith(
+        ".waitForTaskToken")

@@ -90,8 +90,10 @@ def test_bus_archive_rules_and_targets(real_stack) -> None:
             bridge = bridged.get((rule.name, target.id))
             expected = bridge.queue_arn if bridge else target.arn
             assert {"Id": target.id, "Arn": expected} in [{"Id": t["Id"], "Arn": t["Arn"]} for t in targets]
-    # The lifecycle state machine's CaseOpened rule is bridged (moto cannot start executions from a rule).
-    assert any(b.target.service == "states" for b in bridged.values())
+    # The schedules' functions are bridged (moto's EventBridge delivers to queues, not to functions); the case events
+    # that start or wake lifecycles go to a queue, which moto delivers to itself.
+    assert {b.rule.logical_id for b in bridged.values()} == {"OutboxSweeperFunctionSweep", "TimerSweepFunctionSweep"}
+    assert real_stack.template.rules()["LifecycleEventsRule"].targets[0].service == "sqs"
 
 
 def test_functions_state_machines_and_identity(real_stack) -> None:
@@ -116,7 +118,7 @@ def test_rules_resolve_as_cloudformation_resolves_them(real_stack) -> None:
     """Ref of a rule is ``<bus>|<name>`` on a custom bus (alarms split it); SAM's generated rules resolve too."""
     template = real_stack.template
     rules = template.rules()
-    for logical_id in ("AcknowledgementSentRule", "CaseLifecycleStateMachineCaseOpened"):
+    for logical_id in ("AcknowledgementSentRule", "LifecycleEventsRule"):
         rule = rules[logical_id]
         assert template.resolve({"Ref": logical_id}) == f"{rule.bus_name}|{rule.name}"
         assert template.resolve({"Fn::GetAtt": [logical_id, "Arn"]}) == rule.arn

@@ -30,6 +30,8 @@ NOT_HERE = {
     "OutboxPublisherFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
     "OutboxSweeperFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
     "NotificationsFunction": ("amends.api",),
+    "LifecycleCallbackFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
+    "TimerSweepFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
 }
 
 

@@ -88,12 +88,13 @@ def test_the_template_alarms_on_every_function_rule_and_state_machine() -> None:
         by_metric.setdefault(alarm["MetricName"], set()).update(named)
     functions = set(template.functions())
     assert functions <= by_metric["Errors"] and functions <= by_metric["Throttles"]
-    assert {"OutboxPublisherFunction", "NotificationsFunction", "OutboxSweeperFunction"} <= by_metric["FailedRecords"]
+    assert {"OutboxPublisherFunction", "NotificationsFunction", "OutboxSweeperFunction", "LifecycleCallbackFunction",
+            "TimerSweepFunction"} <= by_metric["FailedRecords"]
     assert "OutboxPublisherFunction" in by_metric["IteratorAge"]
     for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
         assert "CaseLifecycleStateMachine" in by_metric[metric]
     assert set(template.rules()) == by_metric["FailedInvocations"] == {
-        "AcknowledgementSentRule", "CaseLifecycleStateMachineCaseOpened", "OutboxSweeperFunctionSweep"}
+        "AcknowledgementSentRule", "LifecycleEventsRule", "OutboxSweeperFunctionSweep", "TimerSweepFunctionSweep"}
 
 
 def test_failed_records_alarms_watch_the_metric_the_handlers_emit() -> None:

@@ -14,7 +14,14 @@ import boto3
 
 from amends.adapters.dynamodb import DynamoCaseRepository
 from amends.adapters.eventbridge import EventBridgePublisher
+from amends.adapters.executions import (
+    DynamoExecutionTokens,
+    DynamoStatusHistory,
+    StepFunctionsCallbacks,
+    StepFunctionsStarter,
+)
 from amends.adapters.ses import SesMailer
+from amends.adapters.timers import DynamoTimerStore
 from amends.settings import get_settings
 
 if TYPE_CHECKING:
@@ -65,9 +72,38 @@ def mailer() -> SesMailer:
     return SesMailer(sender, _client("ses"))
 
 
+@cache
+def execution_tokens() -> DynamoExecutionTokens:
+    return DynamoExecutionTokens(get_settings().table_name, dynamodb())
+
+
+@cache
+def status_history() -> DynamoStatusHistory:
+    return DynamoStatusHistory(get_settings().table_name, dynamodb())
+
+
+@cache
+def task_callbacks() -> StepFunctionsCallbacks:
+    return StepFunctionsCallbacks(_client("stepfunctions"))
+
+
+@cache
+def execution_starter() -> StepFunctionsStarter:
+    arn = get_settings().state_machine_arn
+    if not arn:
+        raise RuntimeError("STATE_MACHINE_ARN is not set: the template sets it for the lifecycle callback function")
+    return StepFunctionsStarter(arn, _client("stepfunctions"))
+
+
+@cache
+def timer_store() -> DynamoTimerStore:
+    return DynamoTimerStore(get_settings().table_name, dynamodb())
+
+
 def reset() -> None:
     """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
     global _sessions
     _sessions = threading.local()
-    for factory in (dynamodb, case_repository, event_publisher, mailer, get_settings):
+    for factory in (dynamodb, case_repository, event_publisher, mailer, execution_tokens, status_history, task_callbacks,
+                    execution_starter, timer_store, get_settings):
         factory.cache_clear()

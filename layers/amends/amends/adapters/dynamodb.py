@@ -8,21 +8,27 @@ Single-table layout (all items of one case share ``pk = CASE#<reference>``):
 | timeline   | ``TL#<seq:08d>``                    | one append-only entry per change; never updated          |
 | outbox     | ``OUTBOX#<seq:08d>#<id>``           | an event to publish; ``due_pk=OUTBOX`` until published   |
 | text part  | ``<owner sk>#TEXT#<field>#<n:03d>`` | part of a long text of the case or of an entry (below)   |
+| timer      | ``TIMER#<name>``                    | when a timer falls due; ``due_pk=TIMER#<shard>`` while set |
+| execution  | ``EXECUTION``                       | the task token the case's lifecycle execution waits on   |
 
 The long free texts (a case's description and remedy sought, an entry's body) live in text parts, not in their
 owner item: see :mod:`amends.adapters.long_texts`. The case's texts are written with its first version and
 left in place by later changes, so a change to a case with a 400 KB description writes a small item.
 
 Indexes: ``by-status`` (queue by status, then priority, then age), ``by-owner``, ``by-received`` (all cases),
-``by-due`` (things due at a time: pending outbox events; case deadlines later).
+``by-due`` (things due at a time: pending outbox events, set timers).
+
+Timers are written here, with the change that sets or clears them; the sweep reads and settles them through
+:mod:`amends.adapters.timers`, and the lifecycle's task token lives in :mod:`amends.adapters.executions`.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -33,6 +39,7 @@ from amends.adapters import long_texts
 from amends.domain.errors import CaseNotFound, ConcurrentUpdate, InvalidCursor
 from amends.domain.events import DomainEvent
 from amends.domain.model import Case, CaseListing, Change, Priority, TimelineEntry
+from amends.domain.timers import Timer
 from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTaken
 
 PRIORITY_RANK = {Priority.URGENT: "1", Priority.HIGH: "2", Priority.NORMAL: "3", Priority.LOW: "4"}
@@ -128,6 +135,35 @@ def outbox_item(event: DomainEvent) -> dict[str, Any]:
     }
 
 
+# Set timers are spread over a few partitions of the by-due index, so that a burst of decisions does not write one
+# index partition; the sweep queries each shard.
+TIMER_SHARDS = 4
+
+
+def timer_shard(reference: str) -> str:
+    return f"TIMER#{int(hashlib.sha256(reference.encode()).hexdigest()[:8], 16) % TIMER_SHARDS}"
+
+
+def due_key(at: datetime) -> str:
+    """A due time as a sort key: UTC, fixed width, so string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def timer_item(change: Change, timer: Timer) -> dict[str, Any]:
+    """A set timer is in the by-due index until it fires or is cleared; a cleared one stays as a record, out of it."""
+    reference = change.case.reference
+    item: dict[str, Any] = {
+        "pk": case_pk(reference), "sk": f"TIMER#{timer.name}", "kind": "timer", "name": timer.name,
+        "set_by_version": change.case.version,
+    }
+    if timer.due_at is None:
+        item["cleared_at"] = change.case.updated_at.isoformat()
+    else:
+        item.update(due_at=timer.due_at.isoformat(), due_pk=timer_shard(reference),
+                    due_sk=f"{due_key(timer.due_at)}#{reference}#{timer.name}")
+    return item
+
+
 def event_from_outbox_image(image: dict[str, Any]) -> DomainEvent:
     """Read an outbox item as the stream delivers it (DynamoDB JSON)."""
     return DomainEvent.model_validate_json(_from_item(image)["event"])
@@ -141,8 +177,8 @@ class DynamoCaseRepository:
     # -- writes --------------------------------------------------------------------------------------------------
 
     def record(self, change: Change) -> None:
-        """One transaction: the case item, the entry with its body parts, the outbox events, and the case's text
-        parts when the case is new (see ``record_all``)."""
+        """One transaction: the case item, the entry with its body parts, the outbox events, the timers the change
+        sets or clears, and the case's text parts when the case is new (see ``record_all``)."""
         self.record_all([change])
 
     def record_all(self, changes: Sequence[Change]) -> None:
@@ -208,6 +244,7 @@ class DynamoCaseRepository:
         parts = (case_parts if with_case_texts else []) + entry_parts
         items += [{"Put": {"TableName": self.table, "Item": _to_item(p)}} for p in parts]
         items += [{"Put": {"TableName": self.table, "Item": _to_item(outbox_item(e))}} for e in change.events]
+        items += [{"Put": {"TableName": self.table, "Item": _to_item(timer_item(change, t))}} for t in change.timers]
         return items
 
     def _stored_state(self, reference: str) -> dict[str, Any]:

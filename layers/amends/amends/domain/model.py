@@ -30,6 +30,7 @@ from amends.domain.handling import (
 from amends.domain.invariants import check_invariants
 from amends.domain.lifecycle import TRANSITIONS, Action, Status, target_of
 from amends.domain.text import LONG_TEXT_MAX_CHARS, CleanText, LongText, reject_unencodable_text  # noqa: F401 (re-exported)
+from amends.domain.timers import REPLY_WINDOW, Timer
 
 
 class Channel(StrEnum):
@@ -331,7 +332,17 @@ class Case(BaseModel):
             data["owner"] = new.owner
         first = DomainEvent.new(event_type, new.reference, new.version, actor, at, data)
         more = tuple(DomainEvent.new(type_, new.reference, new.version, actor, at, data) for type_, data in events)
-        return Change(case=new, entry=entry, events=(first, *more), expected_version=self.version)
+        return Change(case=new, entry=entry, events=(first, *more), expected_version=self.version,
+                      timers=_timers_moved(self, new))
+
+
+def _timers_moved(old: Case, new: Case) -> tuple[Timer, ...]:
+    """The case's due dates are its timers: a change that sets, moves or clears one writes the timer with it."""
+    if old.reply_due_at == new.reply_due_at:
+        return ()
+    if new.reply_due_at is None:
+        return (Timer.cleared(REPLY_WINDOW),)
+    return (Timer.at(REPLY_WINDOW, new.reply_due_at),)
 
 
 UNSHOWN = frozenset({"participants"})  # bookkeeping for the rules, not news for the timeline or the bus
@@ -376,6 +387,7 @@ class Change(BaseModel):
     entry: TimelineEntry
     events: tuple[DomainEvent, ...]
     expected_version: int | None  # None: the case must not exist yet
+    timers: tuple[Timer, ...] = ()  # set or cleared with the change (domain/timers.py)
 
 
 def open_case(
