@@ -18,7 +18,8 @@ from amends import wiring
 from amends.adapters.dynamodb import event_from_outbox_image
 from amends.domain.lifecycle import Action
 from amends.domain.model import Actor, Case, Role
-from amends.domain.timers import REPLY_WINDOW, Timer, with_timers
+
+from tests.unit.cases import take
 
 pytestmark = pytest.mark.e2e
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -49,13 +50,11 @@ def file(stack) -> str:
     return filed.json()["reference"]
 
 
-def change(stack, reference: str, action: Action, reason: str | None = None, *, timers: tuple[Timer, ...] = (),
-           silently: bool = False) -> Case:
+def change(stack, reference: str, action: Action, reason: str | None = None, *, silently: bool = False) -> Case:
     """Apply ``action`` as a handler would. ``silently``: without its outbox event, as if it had not been published
     yet when the execution next looked."""
     repo = wiring.case_repository()
-    made = repo.get(reference).apply(action, HANDLER, stack.clock.now(), reason)
-    made = with_timers(made, *timers)
+    made = take(repo.get(reference), action, stack.clock.now(), reason, actor=HANDLER)
     if silently:
         made = made.model_copy(update={"events": ()})
     repo.record(made)
@@ -192,8 +191,7 @@ def test_a_reply_window_fires_once_when_the_local_clock_passes_it(stack, sfn) ->
     for action, reason in [(Action.ASSESS, None), (Action.START_INVESTIGATION, None),
                            (Action.PROPOSE_RESPONSE, "Refund the call charges")]:
         change(stack, reference, action, reason)
-    decided = change(stack, reference, Action.COMMUNICATE_DECISION,
-                     timers=(Timer.at(REPLY_WINDOW, stack.clock.now() + timedelta(days=28)),))
+    decided = change(stack, reference, Action.COMMUNICATE_DECISION)  # the decision sets the reply window with it
     stack.wait_until_idle(timeout=60)
     assert wiring.case_repository().get(reference).status.value == "decision_communicated"
 
@@ -207,7 +205,7 @@ def test_a_reply_window_fires_once_when_the_local_clock_passes_it(stack, sfn) ->
     stack.wait_until_idle(timeout=60)
     record = wiring.case_repository().get_with_timeline(reference)
     closes = [e for e in record.timeline if e.action == "close"]
-    assert len(closes) == 1 and closes[0].actor.id == REPLY_WINDOW and closes[0].seq == decided.version + 1
+    assert len(closes) == 1 and closes[0].actor.id == "reply-window" and closes[0].seq == decided.version + 1
     events = history(sfn, executions(stack, sfn, reference)[f"{reference}-v1"])
     assert woken_by(events)[-1] == ("closed", decided.version + 1)
     assert events[-1]["type"] == "ExecutionSucceeded"

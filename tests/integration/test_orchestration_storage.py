@@ -19,8 +19,10 @@ from amends.domain.timers import REPLY_WINDOW, Timer, with_timers
 from amends.services.orchestration import StatusChange, Superseded, Waiting
 from amends.services.timers import DueTimer
 
+from tests.unit.cases import take
+
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-STAFF = Actor(kind="staff", id="handler-1")
+STAFF = Actor(kind="staff", id="handler-1", roles=("handler",))
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +64,12 @@ def test_timers_are_written_with_the_change_that_sets_or_clears_them(repo, dynam
     assert item["set_by_version"]["N"] == "2"
 
     # A change whose transaction fails writes no timer either.
-    stale = case.apply(Action.ASSESS, STAFF, T0).model_copy(update={"expected_version": 1})
+    stale = take(case, Action.ASSESS, T0).model_copy(update={"expected_version": 1})
     with pytest.raises(ConcurrentUpdate):
         repo.record(with_timers(stale, Timer.cleared(REPLY_WINDOW)))
     assert "due_pk" in dynamodb.get_item(TableName=table, Key=key)["Item"]
 
-    record(repo, with_timers(case.apply(Action.ASSESS, STAFF, T0), Timer.cleared(REPLY_WINDOW)))
+    record(repo, with_timers(take(case, Action.ASSESS, T0), Timer.cleared(REPLY_WINDOW)))
     cleared = dynamodb.get_item(TableName=table, Key=key)["Item"]
     assert "due_pk" not in cleared and "due_sk" not in cleared and cleared["set_by_version"]["N"] == "3"
     assert repo.get(case.reference).version == 3  # the timer is beside the case, not in it
@@ -120,7 +122,7 @@ def test_status_changes_are_read_from_the_timeline_skipping_other_entries_and_te
     case = record(repo, case.apply(Action.ACKNOWLEDGE, STAFF, T0))  # v2
     case = record(repo, case.add_note("x" * 300_000, STAFF, T0))  # v3: no status; its body is text parts
     case = record(repo, case.assign("handler-2", STAFF, T0))  # v4: no status
-    case = record(repo, case.apply(Action.ASSESS, STAFF, T0))  # v5
+    case = record(repo, take(case, Action.ASSESS, T0))  # v5
     assert history.next_status_change(case.reference, 0) == StatusChange(1, "received")
     assert history.next_status_change(case.reference, 2) == StatusChange(5, "assessed")
     assert history.next_status_change(case.reference, 5) is None

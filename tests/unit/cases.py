@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from amends.domain import steps
 from amends.domain.handling import (
+    ClosureReason,
     ExternalRecourse,
     Findings,
     HandlingPolicy,
@@ -99,3 +100,29 @@ def walk(until: Status, case: Case | None = None, at: datetime = T0, *, occurren
 
 
 __all__ = ["POLICY", "RULES", "T0", "Severity", "findings", "content", "new_case", "walk"]
+
+
+REVIEWER = Actor(kind="staff", id="manager-reviewer", roles=("manager",))  # took no part in the cases above
+
+
+def take(case: Case, action: Action, at: datetime, reason: str | None = None, *, actor: Actor = HANDLER) -> Change:
+    """``action`` taken on ``case`` with the command each step needs (what a test that walks statuses means by it):
+    canned findings and content, the complainant asking for review, an uninvolved manager concluding it."""
+    if action is Action.ASSESS:
+        return steps.assess(case, findings(), actor, at, RULES)
+    if action is Action.START_INVESTIGATION:
+        return steps.start_investigation(case, actor, at, owner=case.owner or actor.id)
+    if action is Action.PROPOSE_RESPONSE:
+        return steps.propose_response(case, content(reasons=reason) if reason else content(), actor, at, POLICY)
+    if action is Action.COMMUNICATE_DECISION:
+        return steps.communicate_decision(case, actor, at, POLICY)
+    if action is Action.REQUEST_REVIEW:
+        return steps.reject_decision(case, reason or "I disagree", COMPLAINANT, at, POLICY)
+    if action is Action.CONCLUDE_REVIEW:
+        return steps.conclude_review(case, content(), REVIEWER, at, POLICY)
+    if action is Action.CLOSE:
+        return steps.close(case, ClosureReason(reason or "resolved"), actor, at, POLICY)
+    if action is Action.REOPEN:
+        return steps.reopen(case, reason or "reopened", Actor(kind="staff", id="supervisor-1", roles=("supervisor",)),
+                            at, owner=case.owner or actor.id)
+    return case.apply(action, actor, at, reason)
