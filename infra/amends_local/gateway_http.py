@@ -71,6 +71,9 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = False
     block_on_close = True
+    # socketserver's listen backlog is 5: a burst of clients (20 retries of one request at once) found it full and
+    # got connection resets, which API Gateway never gives. Throttling answers 429; the socket takes them all.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], gateway: Answers) -> None:
         self.gateway = gateway

@@ -94,7 +94,8 @@ def test_sqs_partial_batch_failure_deletes_only_successes_and_redrives_failures(
         ],
     )
     stored = eventually(lambda: item(fixture_stack, f"echo#{ok}"))
-    assert stored["function"]["S"] == "amends-EchoFunction" and stored["receive_count"]["S"] == "1"
+    # Usually "1"; a batch still running after the 1-second visibility timeout sees its message again, as in SQS.
+    assert stored["function"]["S"] == "amends-EchoFunction" and int(stored["receive_count"]["S"]) >= 1
     # Reported failed twice (visibility timeout 1 s), then moved to the DLQ by SQS's redrive policy.
     dead = eventually(
         lambda: [m for m in receive_all(fixture_stack, "EchoDLQ") if bad in m["Body"]], timeout=20

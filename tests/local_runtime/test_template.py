@@ -107,8 +107,8 @@ def test_api_routes_and_gateway_responses(fixture: Template) -> None:
         ApiRoute("EchoFunction", "POST", "/echo/{id}", None, "Api", "Echo"),
         ApiRoute("EchoFunction", "GET", "/secret", "Staff", "Api", "Secret"),
         ApiRoute("SleeperFunction", "POST", "/sleep", None, "Api", "Sleep"),
-        ApiRoute("SleeperFunction", "POST", "/sleep-briefly", None, "Api", "SleepBriefly", 1000),
         ApiRoute("SleeperFunction", "GET", "/throttled", None, "Api", "Throttled"),
+        ApiRoute("SlowFunction", "POST", "/sleep-briefly", None, "Api", "Briefly", 1000),
     ]
     assert fixture.api_method_settings() == [
         {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 100},

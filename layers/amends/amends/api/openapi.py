@@ -32,7 +32,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
 
 # What any route can answer: API Gateway's own answers (its gateway responses, in template.yaml) and our last resort.
 EVERY_ROUTE = {
-    413: "The request is larger than 10 MB (API Gateway).",
+    413: "The request is larger than the API accepts: about 6 MB, Lambda's limit once the request is wrapped in its "
+         "event (API Gateway).",
     429: "Too many requests (API Gateway's throttling); Retry-After says when to try again.",
     500: "Our fault, nothing was changed; quote the request_id. Also API Gateway's own 500s.",
     502: "The function failed (API Gateway).",
