@@ -90,9 +90,10 @@ def test_bus_archive_rules_and_targets(real_stack) -> None:
             bridge = bridged.get((rule.name, target.id))
             expected = bridge.queue_arn if bridge else target.arn
             assert {"Id": target.id, "Arn": expected} in [{"Id": t["Id"], "Arn": t["Arn"]} for t in targets]
-    # The schedules' functions are bridged (moto's EventBridge delivers to queues, not to functions); the case events
-    # that start or wake lifecycles go to a queue, which moto delivers to itself.
-    assert {b.rule.logical_id for b in bridged.values()} == {"OutboxSweeperFunctionSweep", "TimerSweepFunctionSweep"}
+    # Every target is bridged: the schedules' functions (moto's EventBridge delivers to queues, not to functions) and
+    # the queues (so each delivery is checked against the queue's policy, as EventBridge's is).
+    assert {b.rule.logical_id for b in bridged.values()} == {
+        "OutboxSweeperFunctionSweep", "TimerSweepFunctionSweep", "AcknowledgementSentRule", "LifecycleEventsRule"}
     assert real_stack.template.rules()["LifecycleEventsRule"].targets[0].service == "sqs"
 
 
