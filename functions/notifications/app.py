@@ -14,12 +14,12 @@ from typing import Any
 
 # Imported before pydantic is: when pydantic is already loaded, Powertools' batch utility also imports its parser
 # models (for type hints only), which costs about a fifth of the floor of a cold start (see make bench).
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 # isort: split
 from amends import wiring
 from amends.domain.events import DomainEvent
-from amends.observability import logger, report_failed_records, tracer
+from amends.observability import logger, process_batch, tracer
 from amends.services import notifications
 from amends.settings import get_settings
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -59,11 +59,4 @@ def handle_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency_config.register_lambda_context(context)
-    failed = len(event.get("Records", []))  # all of them, unless the batch is processed
-    try:
-        response = process_partial_response(event=event, record_handler=handle_record, processor=processor,
-                                            context=context)
-        failed = len(response["batchItemFailures"])
-        return response
-    finally:
-        report_failed_records(failed, context.function_name)
+    return process_batch(event, handle_record, processor, context)

@@ -12,12 +12,12 @@ from typing import Any
 
 # Imported before pydantic is: when pydantic is already loaded, Powertools' batch utility also imports its parser
 # models (for type hints only), which costs about a fifth of the floor of a cold start (see make bench).
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
 # isort: split
 from amends import wiring
 from amends.adapters.dynamodb import event_from_outbox_image
-from amends.observability import logger, report_failed_records, tracer
+from amends.observability import logger, process_batch, tracer
 from amends.services import outbox
 from amends.settings import get_clock
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -44,11 +44,4 @@ def publish_record(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    failed = len(event.get("Records", []))  # all of them, unless the batch is processed
-    try:
-        response = process_partial_response(event=event, record_handler=publish_record, processor=processor,
-                                            context=context)
-        failed = len(response["batchItemFailures"])
-        return response
-    finally:
-        report_failed_records(failed, context.function_name)
+    return process_batch(event, publish_record, processor, context)

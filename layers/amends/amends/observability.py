@@ -8,6 +8,8 @@ library our AWS calls go through.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger, Tracer
 
 logger = Logger()
@@ -26,3 +28,18 @@ def report_failed_records(count: int, function_name: str) -> None:
 
     with single_metric(name="FailedRecords", unit=MetricUnit.Count, value=count) as metric:
         metric.add_dimension(name="function_name", value=function_name)
+
+
+def process_batch(event: dict[str, Any], record_handler: Any, processor: Any, context: Any) -> dict[str, Any]:
+    """Powertools' partial batch response for a batch consumer, with its FailedRecords reported whatever happens:
+    the records that failed, or all of them when the batch could not be processed at all."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    failed = len(event.get("Records", []))  # all of them, unless the batch is processed
+    try:
+        response = process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                            context=context)
+        failed = len(response["batchItemFailures"])
+        return response
+    finally:
+        report_failed_records(failed, context.function_name)
