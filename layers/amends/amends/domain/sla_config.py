@@ -5,6 +5,7 @@ One folder (``amends/config/sla`` by default; ``SLA_CONFIG_DIR`` points elsewher
     calendars/<id>.json   a BusinessCalendar
     policies/<id>.json    a Policy (its calendar by id)
     rules.json            which policy a case gets
+    escalation.json       what happens as a milestone gets late (amends.domain.escalation)
 
 Everything is checked when it is loaded, and a problem is reported with the file and the field named, so a stack with
 a broken file fails at its first cold start with a message that says what to fix, not at the first deadline.
@@ -19,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from amends.domain.calendar import BusinessCalendar
+from amends.domain.escalation import EscalationRules
 from amends.domain.sla import Policy
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "config" / "sla"
@@ -57,6 +59,7 @@ class SlaConfig(BaseModel):
     calendars: dict[str, BusinessCalendar]
     policies: dict[str, Policy]
     rules: PolicyRules
+    escalation: EscalationRules
 
     def policy_for(self, **facts: str | None) -> tuple[Policy, BusinessCalendar]:
         """The policy for a case with these facts (product, channel, jurisdiction, category), and its calendar."""
@@ -110,7 +113,12 @@ def parse_config(folder: Path) -> SlaConfig:
     if rules.default not in policies:
         raise SlaConfigInvalid(f"{folder / 'rules.json'}: default: {rules.default!r} is not a policy "
                                f"(policies: {', '.join(policies)})")
-    return SlaConfig(calendars=calendars, policies=policies, rules=rules)
+    escalation = _read(folder / "escalation.json", EscalationRules)
+    try:
+        escalation.check_against(policies)
+    except ValueError as error:
+        raise SlaConfigInvalid(f"{folder / 'escalation.json'}: {error}") from None
+    return SlaConfig(calendars=calendars, policies=policies, rules=rules, escalation=escalation)
 
 
 @cache
