@@ -68,7 +68,7 @@ def test_conditions_on_the_case_select_rules() -> None:
     now = RECEIVED + timedelta(days=15)
     assert firings(now, priority=Priority.URGENT) == ["urgent-case-half-time#1"]
     assert firings(now, priority=Priority.HIGH) == []
-    rule = Rule(id="r", milestone="final_response", level=1, at_share=0.1, status=[Status.AWAITING_COMPLAINANT],
+    rule = Rule(id="r", milestone="final_response", level=1, at_percent=10, status=[Status.AWAITING_COMPLAINANT],
                 category=["Billing"], actions=[Action(do=ActionKind.MARK_BREACHED)])
     assert rule.applies(Priority.LOW, "billing", Status.AWAITING_COMPLAINANT)
     assert not rule.applies(Priority.LOW, "billing", Status.INVESTIGATING)
@@ -96,9 +96,9 @@ def test_overdue_is_counted_in_the_milestone_unit() -> None:
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["rules"][0].update(milestone="ack"), "rules.0.milestone: 'ack' is a milestone of no policy"),
-    (lambda d: d["rules"][0].update(overdue_by_hours=1), "give exactly one of at_share"),
+    (lambda d: d["rules"][0].update(overdue_by_hours=1), "give exactly one of at_percent"),
     (lambda d: d["rules"][1]["actions"][0].pop("role"), "notify_role needs 'role'"),
-    (lambda d: d["rules"][0]["actions"][0].update(queue="q"), "notify_owner takes no queue"),
+    (lambda d: d["rules"][0]["actions"][0].update(role="manager"), "notify_owner takes no role"),
     (lambda d: d["rules"][1].update(level=1), "an id is used twice at the same level"),
 ])
 def test_a_broken_escalation_file_is_refused_naming_the_field(tmp_path: Path, change, message) -> None:

@@ -95,7 +95,9 @@ def test_intake_draws_again_when_a_reference_is_taken() -> None:
     repo = MemoryRepository(taken=2)
     filed = file(repo)
     assert list(repo.cases) == [filed.case.reference]
-    assert filed.response_due_by == T0 + timedelta(days=56)
+    # The default policy's final response: 56 days, to the end of the day (London, GMT in January).
+    assert filed.response_due_by == datetime(2027, 1, 19, 0, 0, tzinfo=UTC)
+    assert filed.case.sla.pinned.policy.id == "default"
     assert filed.case.received_at_local.utcoffset() == timedelta(0)  # London in November
     assert filed.access_token not in filed.case.access_token_hash
 

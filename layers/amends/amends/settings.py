@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
-
-from decimal import Decimal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from amends.domain.clock import Clock, OffsetClock, SystemClock
 from amends.domain.handling import ExternalRecourse, HandlingPolicy
 from amends.domain.priority import PriorityRules, load_rules
+from amends.domain.sla_config import SlaConfig, load_config
 
 
 class Settings(BaseModel):
@@ -40,6 +40,9 @@ class Settings(BaseModel):
     external_time_limit: str = Field("six months", min_length=1)
     external_details: str = Field("It is free of charge and does not affect your legal rights.", min_length=1)
     priority_rules_file: str | None = Field(None, description="Another priority rules file than the shipped one.")
+    # Deadlines (amends.domain.sla): the policy a case gets is chosen by the rules in the SLA folder.
+    jurisdiction: str | None = Field(None, description="Where the organisation is regulated (GB, US, AU...), for the rules.")
+    sla_config_dir: str | None = Field(None, description="Another SLA folder (calendars, policies, rules) than the shipped one.")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -53,6 +56,10 @@ class Settings(BaseModel):
             external=ExternalRecourse(body=self.external_body, time_limit=self.external_time_limit,
                                       details=self.external_details),
         )
+
+    def sla_config(self) -> SlaConfig:
+        """Raises ``SlaConfigInvalid`` naming the file and the field."""
+        return load_config(self.sla_config_dir)
 
     def priority_rules(self) -> PriorityRules:
         """Raises ``PriorityRulesInvalid`` naming the file and the field."""
@@ -69,6 +76,8 @@ _OPTIONAL_ENV = {
     "external_details": "EXTERNAL_DETAILS",
     "priority_rules_file": "PRIORITY_RULES_FILE",
     "external_recourse": "EXTERNAL_RECOURSE",
+    "jurisdiction": "JURISDICTION",
+    "sla_config_dir": "SLA_CONFIG_DIR",
 }
 
 

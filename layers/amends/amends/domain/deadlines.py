@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from amends.domain.calendar import BusinessCalendar
@@ -146,12 +146,19 @@ def budget(calendar: BusinessCalendar, start: datetime, limit: Limit) -> timedel
 def due_at(calendar: BusinessCalendar, start: datetime, limit: Limit, pauses: Iterable[Pause] = ()) -> datetime | None:
     """When ``limit`` from ``start`` ends, the paused time left out; None while the clock is stopped (an open pause
     that has begun before the budget ran out: the due date is set again when it resumes)."""
-    wall, pauses = calendar.local(start), list(pauses)
+    pauses = list(pauses)
     if not pauses:
-        return calendar.instant(_nominal_end(calendar, wall, limit))
+        return calendar.instant(_nominal_end(calendar, calendar.local(start), limit))
+    return when_used(calendar, start, limit, budget(calendar, start, limit), pauses)
+
+
+def when_used(calendar: BusinessCalendar, start: datetime, limit: Limit, amount: timedelta,
+              pauses: Iterable[Pause] = ()) -> datetime | None:
+    """When ``amount`` of the counted time of ``limit``'s unit will have run from ``start`` (half the budget, or the
+    budget and two hours more), pauses left out; None when an open pause stops the clock before that."""
+    wall, pauses = calendar.local(start), list(pauses)
     closed = [p for p in pauses if p.end is not None]
-    end = _consume(_running(_spans(calendar, limit.unit, wall), _walls(calendar, closed, wall)),
-                   budget(calendar, start, limit), wall)
+    end = _consume(_running(_spans(calendar, limit.unit, wall), _walls(calendar, closed, wall)), amount, wall)
     if any(p.end is None and calendar.local(p.start) < end for p in pauses):
         return None
     return calendar.instant(end)
@@ -173,6 +180,11 @@ def paused_time(calendar: BusinessCalendar, start: datetime, limit: Limit, now: 
     if until <= wall:
         return timedelta()
     return _measure(_spans(calendar, limit.unit, wall), until) - used(calendar, start, limit, now, pauses)
+
+
+def last_day(local: datetime) -> date:
+    """The day a deadline falls on as people say it: one at midnight is "by the end of" the day before."""
+    return (local - timedelta(microseconds=1)).date() if local.time() == time() else local.date()
 
 
 def in_units(calendar: BusinessCalendar, unit: Unit, amount: timedelta) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from amends.domain.lifecycle import Status
-from amends.domain.model import Priority
 from amends.domain.sla import MilestoneStatus, Policy, State
 
 
@@ -23,10 +23,10 @@ class ActionKind(StrEnum):
     NOTIFY_ROLE = "notify_role"  # every staff member with a role (supervisor, manager...)
     NOTIFY_OWNER = "notify_owner"  # the case's owner (or the supervisors when it has none)
     NOTIFY_PERSON = "notify_person"  # one address
-    REASSIGN_TO_QUEUE = "reassign_to_queue"
+    RETURN_TO_QUEUE = "return_to_queue"  # the owner is taken off: the case is back in the unassigned queue
     RAISE_PRIORITY = "raise_priority"
     MARK_BREACHED = "mark_breached"
-    EMIT_EVENT = "emit_event"  # only the SlaEscalated event (always emitted), for an organisation's own systems
+    EMIT_EVENT = "emit_event"  # an SlaBreached event on the bus as well, for an organisation's own systems
 
 
 class Action(BaseModel):
@@ -35,13 +35,12 @@ class Action(BaseModel):
     do: ActionKind
     role: str | None = None
     address: str | None = None
-    queue: str | None = None
 
     @model_validator(mode="after")
     def _arguments(self) -> Action:
         needs = {ActionKind.NOTIFY_ROLE: "role", ActionKind.NOTIFY_PERSON: "address",
-                 ActionKind.REASSIGN_TO_QUEUE: "queue"}.get(self.do)
-        given = {n for n in ("role", "address", "queue") if getattr(self, n) is not None}
+                 }.get(self.do)
+        given = {n for n in ("role", "address") if getattr(self, n) is not None}
         if needs and needs not in given:
             raise ValueError(f"{self.do.value} needs {needs!r}")
         if extra := given - {needs}:
@@ -55,27 +54,27 @@ class Rule(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     milestone: str
     level: int = Field(ge=1, description="Escalation level: 1 first warning, 2 next, ...; each fires once per case.")
-    at_share: float | None = Field(None, gt=0, le=1, description="Fires once this share of the time is used.")
-    overdue_by_hours: float | None = Field(None, ge=0, description="Fires once overdue by this many counted hours.")
-    priority: list[Priority] | None = None
+    at_percent: int | None = Field(None, gt=0, le=100, description="Fires once this share (%) of the time is used.")
+    overdue_by_hours: int | None = Field(None, ge=0, description="Fires once overdue by this many counted hours.")
+    priority: list[Literal["urgent", "high", "normal", "low"]] | None = None
     category: list[str] | None = None
     status: list[Status] | None = None
     actions: list[Action] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _one_time_condition(self) -> Rule:
-        if (self.at_share is None) == (self.overdue_by_hours is None):
-            raise ValueError("give exactly one of at_share (e.g. 0.8) and overdue_by_hours (e.g. 0 for at the deadline)")
+        if (self.at_percent is None) == (self.overdue_by_hours is None):
+            raise ValueError("give exactly one of at_percent (e.g. 80) and overdue_by_hours (e.g. 0 for at the deadline)")
         return self
 
     def reached(self, milestone: MilestoneStatus, used_share: float, overdue: timedelta) -> bool:
         if milestone.state in (State.MET, State.MET_LATE, State.PAUSED, State.NOT_NEEDED):
             return False
-        if self.at_share is not None:
-            return used_share >= self.at_share
+        if self.at_percent is not None:
+            return used_share * 100 >= self.at_percent
         return milestone.state is State.BREACHED and overdue >= timedelta(hours=self.overdue_by_hours or 0)
 
-    def applies(self, priority: Priority, category: str | None, status: Status) -> bool:
+    def applies(self, priority: str, category: str | None, status: Status) -> bool:
         return ((self.priority is None or priority in self.priority)
                 and (self.category is None or (category or "").casefold() in {c.casefold() for c in self.category})
                 and (self.status is None or status in self.status))
@@ -117,7 +116,7 @@ class Firing(BaseModel):
 
 
 def due_firings(rules: EscalationRules, statuses: list[MilestoneStatus], shares: dict[str, float],
-                overdue: dict[str, timedelta], priority: Priority, category: str | None, status: Status,
+                overdue: dict[str, timedelta], priority: str, category: str | None, status: Status,
                 fired: set[str], now: datetime) -> list[Firing]:
     """The rules this case has reached and not yet fired (``fired``: keys of earlier firings), lowest level first."""
     by_name = {s.name: s for s in statuses}
@@ -127,8 +126,8 @@ def due_firings(rules: EscalationRules, statuses: list[MilestoneStatus], shares:
         if milestone is None or f"{rule.id}#{rule.level}" in fired or not rule.applies(priority, category, status):
             continue
         if rule.reached(milestone, shares.get(rule.milestone, 0.0), overdue.get(rule.milestone, timedelta())):
-            when = (f"{rule.at_share:.0%} of the time for {rule.milestone} used" if rule.at_share is not None
-                    else f"{rule.milestone} overdue by at least {rule.overdue_by_hours:g} hours")
+            when = (f"{rule.at_percent} % of the time for {rule.milestone} used" if rule.at_percent is not None
+                    else f"{rule.milestone} overdue by at least {rule.overdue_by_hours} hours")
             out.append(Firing(rule=rule.id, level=rule.level, milestone=rule.milestone, actions=rule.actions,
                               reason=f"Escalation {rule.id} level {rule.level}: {when} at {now:%Y-%m-%d %H:%M} UTC. "
                                      f"{milestone.explanation}"))

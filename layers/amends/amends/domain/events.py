@@ -28,6 +28,7 @@ class CaseOpenedData(BaseModel):
     preferred_contact_channel: str
     preferred_language: str
     received_at_local: str
+    sla_policy: str | None = Field(None, description="The SLA policy and version the case is handled under.")
 
 
 class ChangeData(BaseModel):
@@ -69,6 +70,22 @@ class DecisionCommunicatedData(BaseModel):
     external_time_limit: str
 
 
+class SlaEscalatedData(BaseModel):
+    rule: str
+    level: int
+    milestone: str
+    actions: list[dict[str, Any]] = Field(description="What the rule does: notify_role (role), notify_owner, "
+                                                      "notify_person (address), return_to_queue, raise_priority, ...")
+    reason: str = Field(description="Why it fired, and where the milestone stands, in one paragraph.")
+    owner: str | None = Field(description="The case's owner when it fired (notify_owner tells them).")
+
+
+class SlaBreachedData(BaseModel):
+    milestone: str
+    rule: str
+    level: int
+
+
 # Every event type the system publishes: what it means and the shape of its data. Consumers subscribe by
 # detail-type; infra/catalogue/events holds one JSON schema per entry.
 CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
@@ -85,6 +102,11 @@ CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
     "CaseMerged": ("A duplicate case was closed and merged into another (data.merged_into).", CaseMergedData),
     "DecisionCommunicated": ("A decision was sent to the complainant with its reasons, remedies and recourse (7.8); "
                              "the texts stay in the case.", DecisionCommunicatedData),
+    "CaseEscalated": ("The SLA sweep fired escalation rules on a case (data.after says what it changed).", ChangeData),
+    "SlaEscalated": ("One escalation rule reached on a case: who is to be told and what is done (the notifier "
+                     "acts on it).", SlaEscalatedData),
+    "SlaBreached": ("A milestone's time ran out without it being met (for an organisation's own systems).",
+                    SlaBreachedData),
 }
 
 

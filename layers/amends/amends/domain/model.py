@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from amends.domain.case_sla import CaseSla
 from amends.domain.email_address import EmailAddress, email_address  # noqa: F401 (re-exported)
 from amends.domain.errors import ActionNotAllowed, InvalidReason, ReasonRequired
 from amends.domain.events import DomainEvent
@@ -30,7 +31,7 @@ from amends.domain.handling import (
 from amends.domain.invariants import check_invariants
 from amends.domain.lifecycle import TRANSITIONS, Action, Status, target_of
 from amends.domain.text import LONG_TEXT_MAX_CHARS, CleanText, LongText, reject_unencodable_text  # noqa: F401 (re-exported)
-from amends.domain.timers import REPLY_WINDOW, Timer
+from amends.domain.timers import REPLY_WINDOW, SLA_CHECK, Timer
 
 
 class Channel(StrEnum):
@@ -155,6 +156,7 @@ class EntryKind(StrEnum):
     NOTE = "note"
     MESSAGE = "message"
     LINK = "link"
+    ESCALATION = "escalation"
 
 
 class TimelineEntry(BaseModel):
@@ -198,6 +200,15 @@ class Case(BaseModel):
     reply_due_at: datetime | None = Field(None, description="When the complainant's answer to the decision is due.")
     closure: Closure | None = None
     participants: tuple[str, ...] = Field((), description="Staff who owned the case or took one of its steps.")
+    sla: CaseSla | None = Field(None, description="The policy it was opened under and its clock (amends.domain.case_sla).")
+
+    def next_sla_check(self, at: datetime | None = None) -> datetime | None:
+        """When the sweep should next look at the case's SLA (its ``sla_check`` timer); None: nothing to look for."""
+        if self.sla is None or self.status is Status.CLOSED:
+            return None
+        category = self.assessment.category if self.assessment else None
+        return self.sla.next_check(self.received_at, at or self.updated_at, priority=self.priority.value,
+                                   category=category, status=self.status)
 
     def listing(self) -> CaseListing:
         return CaseListing.model_validate(
@@ -291,6 +302,31 @@ class Case(BaseModel):
             detail={"other_reference": link.reference, "relation": link.relation.value},
         )
 
+    def escalate(self, at: datetime) -> Change | None:
+        """The sweep's SLA check: the escalation rules reached by ``at`` and not fired yet, fired in one change (a
+        staff-only timeline entry, ``SlaEscalated`` per rule for the notifier, the rules' own actions). None when
+        nothing is reached; the change moves the ``sla_check`` timer on to the next rule."""
+        if self.sla is None or self.status is Status.CLOSED:
+            return None
+        category = self.assessment.category if self.assessment else None
+        firings = self.sla.firings(self.received_at, at, priority=self.priority.value, category=category,
+                                   status=self.status)
+        if not firings:
+            return None
+        update: dict[str, Any] = {"sla": self.sla.fire(firings)}
+        kinds = {a.do.value for f in firings for a in f.actions}
+        if "raise_priority" in kinds:
+            update["priority"] = _RAISED[self.priority]
+        if "return_to_queue" in kinds and self.owner is not None:
+            update["owner"] = None
+        events = tuple(("SlaEscalated", f.model_dump(mode="json") | {"owner": self.owner}) for f in firings)
+        events += tuple(("SlaBreached", {"milestone": f.milestone, "rule": f.rule, "level": f.level})
+                        for f in firings if any(a.do.value == "emit_event" for a in f.actions))
+        return self._change(
+            update, Actor.system("sla"), at, EntryKind.ESCALATION, "escalate", " ".join(f.reason for f in firings),
+            complainant_visible=False, event_type="CaseEscalated", events=events,
+        )
+
     # -- invariants ----------------------------------------------------------------------------------------------
 
     def check_invariants(self, action: Action | str, was: Status) -> None:
@@ -319,6 +355,9 @@ class Case(BaseModel):
         events: tuple[tuple[str, dict[str, Any]], ...] = (),
         detail: dict[str, Any] | None = None,
     ) -> Change:
+        if self.sla and "status" in update and update["status"] is not self.status:
+            step = Action(action) if action in Action._value2member_map_ else None
+            update = {**update, "sla": self.sla.after(step, update["status"], at, update.get("closure_reason"))}
         shown = [k for k in update if k not in UNSHOWN]
         before = {k: _plain(getattr(self, k)) for k in shown}
         after = {k: _plain(update[k]) for k in shown}
@@ -338,14 +377,17 @@ class Case(BaseModel):
 
 def _timers_moved(old: Case, new: Case) -> tuple[Timer, ...]:
     """The case's due dates are its timers: a change that sets, moves or clears one writes the timer with it."""
-    if old.reply_due_at == new.reply_due_at:
-        return ()
-    if new.reply_due_at is None:
-        return (Timer.cleared(REPLY_WINDOW),)
-    return (Timer.at(REPLY_WINDOW, new.reply_due_at),)
+    timers: tuple[Timer, ...] = ()
+    if old.reply_due_at != new.reply_due_at:
+        timers += (Timer.cleared(REPLY_WINDOW) if new.reply_due_at is None else Timer.at(REPLY_WINDOW, new.reply_due_at),)
+    if (check := new.next_sla_check()) != old.next_sla_check(at=new.updated_at):
+        timers += (Timer.cleared(SLA_CHECK) if check is None else Timer.at(SLA_CHECK, check),)
+    return timers
 
 
-UNSHOWN = frozenset({"participants"})  # bookkeeping for the rules, not news for the timeline or the bus
+UNSHOWN = frozenset({"participants", "sla"})
+_RAISED = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT,
+           Priority.URGENT: Priority.URGENT}  # bookkeeping for the rules, not news for the timeline or the bus
 REASON_MAX_CHARS = SHORT_TEXT_MAX_CHARS
 
 
@@ -399,13 +441,14 @@ def open_case(
     actor: Actor,
     received_at: datetime,
     received_at_local: datetime,
+    sla: CaseSla | None = None,
 ) -> Change:
     """Receipt (7.2): the first version of a case, its first timeline entry and ``CaseOpened``."""
     priority = Priority.URGENT if submission.safety_concern else Priority.NORMAL
     case = Case(
         reference=reference, access_token_hash=access_token_hash, version=1, status=Status.RECEIVED,
         channel=channel, received_at=received_at, received_at_local=received_at_local, submission=submission,
-        priority=priority, updated_at=received_at,
+        priority=priority, updated_at=received_at, sla=sla,
     )
     after = {"status": case.status.value, "priority": priority.value}
     entry = TimelineEntry(
@@ -423,6 +466,9 @@ def open_case(
             "preferred_contact_channel": submission.preferred_contact_channel.value,
             "preferred_language": submission.preferred_language,
             "received_at_local": received_at_local.isoformat(),
+            **({"sla_policy": f"{sla.pinned.policy.id} v{sla.pinned.policy.version}"} if sla else {}),
         },
     )
-    return Change(case=case, entry=entry, events=(event,), expected_version=None)
+    check = case.next_sla_check()
+    return Change(case=case, entry=entry, events=(event,), expected_version=None,
+                  timers=(Timer.at(SLA_CHECK, check),) if check else ())

@@ -11,13 +11,13 @@ was promised. Nothing here reads files, clocks or AWS (``amends.domain.sla_confi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from amends.domain.calendar import BusinessCalendar
-from amends.domain.deadlines import Limit, Pause, Unit, budget, due_at, in_units, paused_time, used
+from amends.domain.deadlines import Limit, Pause, Unit, budget, due_at, in_units, last_day, paused_time, used
 
 # The steps of a case that can meet a milestone (the services record them as they happen).
 MET_BY = ("acknowledged", "holding_reply_sent", "decision_communicated", "resolved_and_closed", "closed", "referred")
@@ -62,7 +62,7 @@ class Policy(BaseModel):
     title: str
     source: str | None = Field(None, description="The rule it implements (e.g. FCA DISP 1.6).")
     calendar: str = Field(description="The id of the calendar its business days and hours are counted on.")
-    at_risk_share: float = Field(0.8, gt=0, lt=1, description="Share of a milestone's time used that makes it at risk.")
+    at_risk_percent: int = Field(80, gt=0, lt=100, description="Share (%) of a milestone's time used that makes it at risk.")
     milestones: list[Milestone] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -121,6 +121,9 @@ class MilestoneStatus(BaseModel):
 
 def _when(calendar: BusinessCalendar, at: datetime) -> str:
     local = at.astimezone(calendar.zone)
+    if local.time() == time():
+        day = last_day(local.replace(tzinfo=None))
+        return f"the end of {day:%A} {day.day} {day:%B %Y} ({local.tzname()})"
     return f"{local:%A} {local.day} {local:%B %Y %H:%M} {local.tzname()}"
 
 
@@ -153,7 +156,7 @@ def _status(pinned: Pinned, m: Milestone, limit: Limit, due: datetime | None, me
     pause_note = (f" The clock was stopped for {in_units(calendar, limit.unit, stopped)} while we waited for the "
                   f"complainant, so the due date moved on by that much.") if stopped else ""
     why = f"{m.description}: {limit}{' (extended after a holding reply)' if extended else ''}"
-    state = _state(m, due, met_at, now, share >= policy.at_risk_share)
+    state = _state(m, due, met_at, now, share * 100 >= policy.at_risk_percent)
     when_due = _when(calendar, due) if due else ""
     text = {
         State.MET: f"Met on {_when(calendar, met_at or now)}, with {words} to spare.",

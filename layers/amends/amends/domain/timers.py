@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 # The timers the lifecycle uses. A name is part of the timer's storage key: keep it short and stable.
 REPLY_WINDOW = "reply_window"  # the complainant may answer the decision until then; then the case closes (no_reply)
+SLA_CHECK = "sla_check"  # the next time an escalation rule can be reached (amends.domain.case_sla)
 
 TimerName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 

@@ -6,9 +6,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from amends.domain.case_sla import CaseSla
 from amends.domain.clock import Clock
 from amends.domain.model import Actor, Case, Channel, Submission, open_case
 from amends.domain.reference import new_reference
+from amends.domain.sla import Pinned
 from amends.services.common import hash_token
 from amends.services.ports import CaseRepository, ReferenceTaken
 from amends.settings import Settings
@@ -28,6 +30,10 @@ def file_complaint(
 ) -> FiledComplaint:
     received_at = clock.now()
     token = secrets.token_urlsafe(32)
+    config = settings.sla_config()
+    policy, calendar = config.policy_for(product=submission.product_or_service, channel=channel.value,
+                                         jurisdiction=settings.jurisdiction)
+    sla = CaseSla.open(Pinned.of(policy, calendar, received_at), config.escalation.rules)
     actor = Actor(kind="complainant", id="complainant")
     for _ in range(MAX_REFERENCE_DRAWS):
         change = open_case(
@@ -38,6 +44,7 @@ def file_complaint(
             actor=actor,
             received_at=received_at,
             received_at_local=received_at.astimezone(settings.zone),
+            sla=sla,
         )
         try:
             repo.record(change)
@@ -47,6 +54,9 @@ def file_complaint(
     raise RuntimeError(f"could not draw a free reference in {MAX_REFERENCE_DRAWS} tries; the reference space is full")
 
 
-def response_due_by(case: Case, settings: Settings) -> datetime:
-    """The time frame quoted to the complainant. A plain calendar-day rule until the SLA policy engine lands."""
-    return case.received_at + timedelta(days=settings.final_response_days)
+def response_due_by(case: Case, settings: Settings, now: datetime | None = None) -> datetime:
+    """The time frame quoted to the complainant: its SLA policy's final response (a case stored before policies were
+    pinned on cases keeps the flat calendar-day rule it was promised)."""
+    if case.sla is None:
+        return case.received_at + timedelta(days=settings.final_response_days)
+    return case.sla.final_response_due(case.received_at, now or case.updated_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from amends.domain.deadlines import last_day
 from amends.domain.events import DomainEvent
 from amends.domain.model import Case, ContactChannel
 from amends.domain.reference import normalise
@@ -22,7 +23,7 @@ def acknowledgement_text(case: Case, settings: Settings) -> tuple[str, str]:
     """Subject and body. Says the reference, when we received it, and when to expect a final response."""
     sub = case.submission
     addressee = (sub.representative or sub.complainant).name
-    due = response_due_by(case, settings).astimezone(settings.zone)
+    due = last_day(response_due_by(case, settings).astimezone(settings.zone).replace(tzinfo=None))
     received = case.received_at_local
     subject = f"We have received your complaint {case.reference}"
     body = (

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from amends.domain.deadlines import Limit
 from amends.domain.model import Submission
+from amends.domain.sla import Milestone
 from amends.settings import Settings
 
 
@@ -14,15 +16,16 @@ def process_information(settings: Settings) -> dict[str, Any]:
         name: (field.description or name.replace("_", " ")) + ("" if field.is_required() else " (optional)")
         for name, field in Submission.model_fields.items()
     }
+    policy, calendar = settings.sla_config().policy_for(jurisdiction=settings.jurisdiction)
+    frames = {m.name: _frame(m) for m in policy.milestones}
     return {
         # Only the channels that are live; email intake joins this list when it lands.
         "how_to_complain": ["Online or in our app (POST /complaints)"],
         "what_to_provide": fields,
-        "time_frames": {
-            "acknowledgement": "Promptly, normally within one working day, with your reference.",
-            "final_response": f"Within {settings.final_response_days} days of receipt. If we need longer we will "
-                              f"tell you why before then, and about your right to go to the ombudsman.",
-        },
+        # The policy most complaints get (the one for the organisation's jurisdiction): a case's own dates are on
+        # its status page. Business days are those of the calendar named here.
+        "time_frames": {**frames, "calendar": calendar.description or calendar.id,
+                        "paused": "The time we take is paused while we wait for information we asked you for."},
         "how_to_get_status": "GET /complaints/{reference} with the access token you were given, in the "
                              "X-Access-Token header.",
         "recourse": [
@@ -31,3 +34,10 @@ def process_information(settings: Settings) -> dict[str, Any]:
         ],
         "charges": "Complaining is free of charge at every stage.",
     }
+
+
+def _frame(m: Milestone) -> str:
+    text = f"{m.description}: within {m.limit}" + ("" if m.early_exit else " of receipt")
+    if m.extension:
+        text += f" ({Limit(m.extension.within, m.extension.unit)} after a holding reply saying why)"
+    return text + "."

@@ -17,8 +17,8 @@ from typing import Literal, Protocol
 
 from amends.domain.clock import Clock
 from amends.domain.errors import ConcurrentUpdate, DomainError
-from amends.domain.timers import REPLY_WINDOW
-from amends.services import decision
+from amends.domain.timers import REPLY_WINDOW, SLA_CHECK
+from amends.services import decision, sla
 from amends.services.ports import CaseRepository
 from amends.settings import Settings
 
@@ -100,4 +100,5 @@ def handlers(*, repo: CaseRepository, clock: Clock, settings: Settings) -> dict[
     return {
         REPLY_WINDOW: lambda timer: decision.close_unanswered(timer.reference, clock.now(), repo=repo,
                                                               settings=settings),
+        SLA_CHECK: lambda timer: sla.escalate(timer.reference, repo=repo, clock=clock),
     }
