@@ -6,15 +6,17 @@ from typing import Annotated, Any
 
 from amends import wiring
 from amends.api import problems
+from amends.api.problems import ProblemError
 from amends.api.cors import cors_config, vary_on_origin
 from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference, serialize
+from amends.api.schemas.sla import SlaView
 from amends.api.schemas.staff import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.domain.lifecycle import Status
 from amends.domain.model import Actor, Priority, TimelineEntry
 from amends.observability import logger, tracer
-from amends.services import intake, staff
+from amends.services import intake, sla, staff
 from amends.services.ports import CaseQuery
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -64,6 +66,25 @@ def get_case(reference: Reference) -> Response[CaseDetail]:
                                           "actor": actor.id, "roles": [r.value for r in actor.roles]})
     detail = CaseDetail.of(record.case, record.timeline, intake.response_due_by(record.case, get_settings()))
     return Response(200, content_type="application/json", body=detail, headers=NO_STORE)
+
+
+@app.get("/staff/cases/<reference>/sla", summary="The case's deadlines: every milestone and why it stands there",
+         tags=["Staff"], security=SECURED,
+         description="Each milestone of the policy the case was opened under: due at, met at, the time used, paused "
+                     "intervals, and one sentence saying why it is on time, at risk or breached; with the policy and "
+                     "calendar versions used.",
+         responses=responses(200, "The case's milestones", {
+             404: "Unknown reference, or a case stored before SLA policies (it has only response_due_by)",
+             422: "A reference of impossible length"}, staff=True))
+def get_sla(reference: Reference) -> Response[SlaView]:
+    _actor()
+    try:
+        report = sla.report(reference, repo=wiring.case_repository(), clock=get_clock())
+    except sla.NoSla as missing:
+        raise ProblemError(404, "no-sla", "No SLA recorded for this complaint",
+                           f"Complaint {missing} was received before SLA policies were recorded on cases; its only "
+                           f"deadline is the response_due_by on GET /staff/cases/{missing}.") from None
+    return Response(200, content_type="application/json", body=SlaView.of(report), headers=NO_STORE)
 
 
 @app.put("/staff/cases/<reference>/owner", summary="Assign an accountable owner", tags=["Staff"],

@@ -106,3 +106,23 @@ def test_missing_claims_are_401_not_500(staff) -> None:
     del event["requestContext"]["authorizer"]
     response = staff(event)
     assert response["statusCode"] == 401
+
+
+def test_the_sla_of_a_case_says_each_milestone_and_why(staff, reference) -> None:
+    response = staff(api("api_staff_get_sla.json", reference=reference, groups="auditor"))
+    assert response["statusCode"] == 200, response
+    sla = body_of(response)
+    assert sla["reference"] == reference and sla["policy"] == "fca-disp" and sla["calendar"] == "england-and-wales"
+    milestones = {m["name"]: m for m in sla["milestones"]}
+    assert set(milestones) == {"acknowledgement", "summary_resolution", "final_response"}
+    final = milestones["final_response"]
+    assert final["state"] == "on_time" and final["limit"] == "56 days" and final["met_at"] is None
+    assert final["explanation"].startswith("On time: due the end of ") and "fca-disp v1" in final["explanation"]
+    assert sla["paused"] == [] and sla["escalations_fired"] == []
+    detail = body_of(staff(api("api_staff_get_case.json", reference=reference)))
+    assert detail["response_due_by"] == final["due_at"]  # what the complainant is quoted is the milestone's date
+
+
+def test_the_sla_of_an_unknown_case_is_404(staff) -> None:
+    response = staff(api("api_staff_get_sla.json", reference="CMP-2026-ZZZZZZ"))
+    assert response["statusCode"] == 404 and body_of(response)["type"].endswith("/case-not-found")
