@@ -51,8 +51,8 @@ test: setup $(BUILD_PYTHON)/bin/python3.13 ## lint, scan and build the template,
 	@mkdir -p .aws-sam && echo "sam build (the arm64 layer from PyPI's wheels; output in .aws-sam/build.log)"
 	@$(SAM) build --region $(AWS_REGION) > .aws-sam/build.log 2>&1 || (cat .aws-sam/build.log && exit 1)
 	@$(COMPILE_BYTECODE)
-	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-annotate --no-header --quiet | diff -u layers/amends/requirements.txt - \
-		|| (echo "layers/amends/requirements.txt is out of date: run make docs" && exit 1)
+	@$(UV) export --locked --no-dev --no-hashes --no-emit-project --no-annotate --no-header --quiet | diff -u layers/amends/requirements.txt - \
+		|| (echo "layers/amends/requirements.txt is out of date, or uv.lock out of step with pyproject.toml: run uv lock, then make docs" && exit 1)
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: setup ## cfn-lint the template (with our rules) and sam validate --lint it

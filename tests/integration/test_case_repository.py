@@ -75,6 +75,28 @@ def test_a_stale_write_is_refused_and_leaves_no_trace(repo) -> None:
     assert sum(i["kind"]["S"] == "outbox" for i in items_of(repo, change.case.reference)) == 2
 
 
+def test_a_write_lands_only_on_the_version_it_was_decided_on(repo) -> None:
+    """The case item's own condition, not only the timeline entry's: a change decided on a version the table does not
+    hold, whose entry's key is free (a copy ahead of the table, as one read elsewhere; a case the table never had), is
+    refused and leaves no trace. Without the version condition it would land, with a gap in the timeline."""
+    change = opened()
+    repo.record(change)
+    unrecorded = change.case.apply(Action.ACKNOWLEDGE, STAFF, T0)  # version 2, never written
+    ahead = unrecorded.case.add_note("decided on version 2", STAFF, T0)  # expects 2, writes 3 and TL#3
+    with pytest.raises(ConcurrentUpdate):
+        repo.record(ahead)
+    record = repo.get_with_timeline(change.case.reference)
+    assert record.case == change.case and [e.seq for e in record.timeline] == [1]
+    assert sum(i["kind"]["S"] == "outbox" for i in items_of(repo, change.case.reference)) == 1
+
+    never_stored = opened()
+    with pytest.raises(ConcurrentUpdate):
+        repo.record(never_stored.case.add_note("on a case the table never had", STAFF, T0))
+    with pytest.raises(CaseNotFound):
+        repo.get(never_stored.case.reference)
+    assert items_of(repo, never_stored.case.reference) == []
+
+
 def test_racing_writers_both_land_in_order(repo) -> None:
     change = opened()
     repo.record(change)

@@ -9,6 +9,8 @@ import boto3
 import pytest
 from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 
+from tests.conftest import dynamodb_local_required
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -20,6 +22,7 @@ def dynamodb_endpoint() -> Iterator[str | None]:
     try:
         endpoint = engine.start()
     except DynamoDBLocalUnavailable as why:
+        dynamodb_local_required(why)
         print(f"DynamoDB Local unavailable, testing on moto's DynamoDB: {why}")
         yield None
         return

@@ -112,7 +112,7 @@ def test_any_sequence_keeps_a_complete_timeline_within_the_table(opened_seq: lis
     at = T0
     for kind, arg, reason in opened_seq:
         at += timedelta(minutes=1)
-        before = case
+        before, as_it_was = case, case.model_dump()  # a copy of its content: `before` itself is the same object
         try:
             if kind == "apply":
                 result = case.apply(arg, STAFF, at, reason)
@@ -123,7 +123,7 @@ def test_any_sequence_keeps_a_complete_timeline_within_the_table(opened_seq: lis
             else:
                 result = case.add_message(arg, Actor(kind="complainant", id="c"), at)
         except DomainError:  # the table, a missing reason, or what a step must record (tests/unit/test_steps.py)
-            assert case == before  # a refused command changes nothing
+            assert case.model_dump() == as_it_was  # a refused command changes nothing, in place included
             continue
         # Accepted: exactly one new entry, numbered by the new version, with before/after and actor.
         assert result.expected_version == before.version
