@@ -25,7 +25,7 @@ CHECKOV := $(UV) tool run --quiet --python 3.13 --from checkov==$(CHECKOV_VERSIO
 # 1980, which would make timestamp-checked ones stale; the build Python is 3.13, the runtime's bytecode version.
 COMPILE_BYTECODE := $(BUILD_PYTHON)/bin/python -m compileall -q -j 0 --invalidation-mode checked-hash .aws-sam/build
 
-.PHONY: help setup run test lint scan docs bench token clean build deploy
+.PHONY: help setup run test lint scan docs bench token mutate clean build deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -69,6 +69,18 @@ docs: setup ## regenerate the committed OpenAPI document, event catalogue and la
 
 bench: setup ## print cold-start import times and the AWS calls and capacity one intake costs
 	@$(UV) run --frozen python -m amends_local.bench
+
+# mutmut runs in a folder of links laid out as it expects (see [tool.mutmut] in pyproject.toml), from scratch each time.
+MUTATE_DIR := .local/mutate
+MUTATE_CHILDREN ?= 2
+MUTATE_LINKS := pyproject.toml tests template.yaml infra events functions
+
+mutate: setup ## mutation-test the domain and the services with tests/unit, print the score (long: not in make test)
+	@rm -rf $(MUTATE_DIR) && mkdir -p $(MUTATE_DIR)/src && ln -s $(CURDIR)/layers/amends/amends $(MUTATE_DIR)/src/amends
+	@for f in $(MUTATE_LINKS); do ln -s $(CURDIR)/$$f $(MUTATE_DIR)/$$f; done
+	@start=$$(date +%s); (cd $(MUTATE_DIR) && $(CURDIR)/.venv/bin/mutmut run --max-children $(MUTATE_CHILDREN)) \
+		|| exit 1; echo "mutmut took $$(( $$(date +%s) - start )) s"
+	@$(UV) run --frozen python tests/mutation/score.py $(MUTATE_DIR)/mutants
 
 token: setup ## print a local staff token: make token ROLE=supervisor
 	@$(UV) run --frozen python -m amends_local token --role $(ROLE)
