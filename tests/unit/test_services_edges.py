@@ -70,10 +70,12 @@ def test_how_to_complain_is_published_in_full_from_the_settings_and_the_intake_m
             "safety_concern": "Someone's health or safety may be at risk: handled urgently. (optional)",
             "consent": "consent (optional)",
         },
+        # From the policy for the jurisdiction (none set: the organisation's default policy), not a flat day count.
         "time_frames": {
-            "acknowledgement": "Promptly, normally within one working day, with your reference.",
-            "final_response": "Within 42 days of receipt. If we need longer we will tell you why before then, and "
-                              "about your right to go to the ombudsman.",
+            "acknowledgement": "An acknowledgement: within 2 business days of receipt.",
+            "final_response": "A final response: within 56 days of receipt.",
+            "calendar": "Monday to Friday, 09:00 to 17:30 UK time, closed on the bank holidays of England and Wales.",
+            "paused": "The time we take is paused while we wait for information we asked you for.",
         },
         "how_to_get_status": "GET /complaints/{reference} with the access token you were given, in the "
                              "X-Access-Token header.",
@@ -301,7 +303,7 @@ def test_closing_through_the_service_keeps_the_note() -> None:
 
 # -- intake and the acknowledgement ---------------------------------------------------------------------------------
 
-def test_a_filed_complaint_is_due_its_response_in_the_configured_days_and_opened_by_the_complainant() -> None:
+def test_a_filed_complaint_is_due_its_response_by_its_policy_and_opened_by_the_complainant() -> None:
     from amends.domain.model import Channel
     from amends.domain.reference import is_well_formed
     from amends.services import intake
@@ -310,7 +312,9 @@ def test_a_filed_complaint_is_due_its_response_in_the_configured_days_and_opened
 
     repo, clock = MemoryCaseRepository(), FixedClock(T0)
     filed = intake.file_complaint(make_submission(), Channel.WEB, repo=repo, clock=clock, settings=SETTINGS)
-    assert filed.response_due_by == T0 + timedelta(days=42)
+    # The default policy's 56 days, to the end of the day in London (BST by then), not FinalResponseDays' flat 42.
+    assert filed.case.sla.pinned.policy.id == "default"
+    assert filed.response_due_by == datetime(2026, 4, 27, 23, 0, tzinfo=UTC)
     assert is_well_formed(filed.case.reference) and filed.case.reference.startswith("CMP-2026-")
     assert filed.case.access_token_hash == hash_token(filed.access_token) and len(filed.access_token) >= 43
     [entry] = repo.timelines[filed.case.reference]
