@@ -236,10 +236,11 @@ def close(reference: Reference, request: Annotated[ClosureRequest, Body()]) -> C
 @app.post("/staff/cases/<reference>/reopening", summary="Reopen a closed complaint (7.9)", tags=["Lifecycle"],
           security=SECURED,
           description="Within the reopen window after closure, back to the investigation, with an accountable owner "
-                      "(the case's, or one named here). After the window, file a new complaint quoting this one.",
+                      "(one named here, else the case's, else you). After the window, file a new complaint quoting "
+                      "this one.",
           responses=_step("Reopened: investigating", {
-              409: f"{WRONG_STEP}; or the reopen window has ended (reopen-window-closed)",
-              422: f"{INVALID}; or the case has no owner and none is named (owner-required)"}))
+              403: "Your role may not do this",
+              409: f"{WRONG_STEP}; or the reopen window has ended (reopen-window-closed)"}))
 def reopen(reference: Reference, request: Annotated[ReopeningRequest, Body()]) -> CaseState:
     actor = _actor()
     return _state(handling.reopen(reference, request.reason, actor, owner=request.owner,

@@ -109,19 +109,22 @@ def test_a_complainant_answer_without_a_decision_is_409_with_what_they_can_do(st
     assert no_reason["statusCode"] == 422 and "reason" in body_of(no_reason)["detail"]
 
 
-def test_reopening_a_case_without_an_owner_says_to_name_one(stack, cases) -> None:
+def test_reopen_is_offered_exactly_when_the_bare_request_is_accepted(stack) -> None:
+    """allowed_actions equals what the API accepts: a closed case that never had an owner (it cannot be assigned
+    once closed) is reopened by the bare request, the reopener becoming accountable; a handler is offered nothing
+    but a note and is refused; after the window neither is offered nor accepted (test_lifecycle_paths)."""
     closed = file(stack)["reference"]
     assert staff(stack, "api_staff_close.json", closed, "manager")["statusCode"] == 200
-    offered = body_of(staff(stack, "api_staff_get_case.json", closed, "manager"))["allowed_actions"]
-    assert "reopen" in offered  # offered: possible when the request names the owner
-    refused = staff(stack, "api_staff_reopen.json", closed, "manager", body={"reason": "Receipt found"})
-    assert refused["statusCode"] == 422
-    problem = body_of(refused)
-    assert problem["type"].endswith("/owner-required") and problem["status_now"] == "closed"
-    assert "name the owner in the same request (owner)" in problem["detail"]
-    assert "assign the case first" not in problem["detail"]  # a closed case cannot be assigned
-    reopened = staff(stack, "api_staff_reopen.json", closed, "manager")  # the sample names one
-    assert reopened["statusCode"] == 200 and body_of(reopened)["status"] == "investigating"
+    handler = body_of(staff(stack, "api_staff_get_case.json", closed, "handler"))["allowed_actions"]
+    assert "reopen" not in handler
+    assert staff(stack, "api_staff_reopen.json", closed, "handler", body={"reason": "x"})["statusCode"] == 403
+    offered = body_of(staff(stack, "api_staff_get_case.json", closed, "manager", sub="man-r"))["allowed_actions"]
+    assert "reopen" in offered
+    reopened = staff(stack, "api_staff_reopen.json", closed, "manager", sub="man-r", body={"reason": "Receipt found"})
+    assert reopened["statusCode"] == 200, body_of(reopened)
+    state = body_of(reopened)
+    assert state["status"] == "investigating" and state["owner"] == "man-r"
+    assert "reopen" not in state["allowed_actions"]
 
 
 def test_four_eyes_and_approval_are_their_own_problems(stack) -> None:

@@ -87,8 +87,9 @@ class ClosureRequest(_Request):
 
 class ReopeningRequest(_Request):
     reason: ShortText = Field(description="Why it is reopened (the audit trail keeps it).")
-    owner: StaffId | None = Field(None, description="Who becomes accountable: required when the case has no owner "
-                                                    "(a closed case cannot be assigned).")
+    owner: StaffId | None = Field(None, description="Who becomes accountable. Without it, the case's owner; a "
+                                                    "case that has none gets you (a closed case cannot be "
+                                                    "assigned first).")
 
 
 class CaseState(BaseModel):
