@@ -70,8 +70,8 @@ docs: setup ## regenerate the committed OpenAPI document, event catalogue and la
 bench: setup ## print cold-start import times and the AWS calls and capacity one intake costs
 	@$(UV) run --frozen python -m amends_local.bench
 
-token: setup ## print a local staff token: make token ROLE=supervisor
-	@$(UV) run --frozen python -m amends_local token --role $(ROLE)
+token: setup ## print a local staff token: make token ROLE=supervisor [SUB=sup-2] (SUB: the user; default local-<role>)
+	@$(UV) run --frozen python -m amends_local token --role $(ROLE) $(if $(SUB),--sub '$(SUB)')
 
 build: setup $(BUILD_PYTHON)/bin/python3.13 ## sam build into .aws-sam/build (the SAM CLI from PyPI, pinned)
 	$(SAM) build
