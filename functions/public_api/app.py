@@ -13,13 +13,17 @@ from amends.api.params import NO_STORE, Reference, serialize
 from amends.api.schemas.public import (
     ComplainantCaseView,
     ComplaintRequest,
+    DecisionResponded,
+    DecisionResponseRequest,
     FiledComplaint,
     MessageAdded,
     MessageRequest,
+    NextStepView,
     ProcessInformation,
     complainant_view,
 )
-from amends.domain.model import Channel, Submission
+from amends.domain.lifecycle import STATUS_DESCRIPTIONS
+from amends.domain.model import Case, Channel, Submission
 from amends.observability import logger, tracer
 from amends.services import complainant, intake
 from amends.services.process import process_information
@@ -109,14 +113,17 @@ def _status_url(reference: str) -> str:
     "/complaints/<reference>",
     summary="See a complaint's status and history",
     description="Needs the access token given when the complaint was filed. Without it, or with another "
-                "complaint's token, the answer is the same as for an unknown reference.",
+                "complaint's token, the answer is the same as for an unknown reference. next_step says what "
+                "happens next and by when; decision is our decision once sent, with the recourse.",
     responses=responses(200, "The complaint's status and history", {
         404: "Unknown reference, or wrong or missing access token", 422: "A reference or token of impossible length"}),
     tags=["Complainants"], security=[{COMPLAINANT: []}],
 )
 def complaint_status(reference: Reference, x_access_token: AccessToken = None) -> Response[ComplainantCaseView]:
     record = complainant.view_case(reference, x_access_token, repo=wiring.case_repository())
-    view = complainant_view(record.case, record.timeline, intake.response_due_by(record.case, get_settings()))
+    settings = get_settings()
+    view = complainant_view(record.case, record.timeline, intake.response_due_by(record.case, settings),
+                            _next_step(record.case))
     return Response(200, content_type="application/json", body=view, headers=NO_STORE)
 
 
@@ -135,6 +142,33 @@ def add_message(
                                           repo=wiring.case_repository(), clock=get_clock())
     added = MessageAdded(reference=case.reference, seq=entry.seq, at=entry.at, status=case.status)
     return Response(201, content_type="application/json", body=added, headers=NO_STORE)
+
+
+def _next_step(case: Case) -> NextStepView:
+    return NextStepView.model_validate(complainant.next_step(case, get_settings()).model_dump())
+
+
+@app.post(
+    "/complaints/<reference>/decision-response",
+    summary="Accept or reject our decision",
+    description="Accepting closes the complaint. Rejecting (with your reason) after our first decision starts an "
+                "internal review by someone who took no part in it; after the review's final decision, it closes "
+                "the complaint with your answer recorded, and you can go to the external body within its time limit.",
+    responses=responses(200, "Recorded: where the complaint stands now and what happens next", {
+        404: "Unknown reference, or wrong or missing access token",
+        409: "There is no decision waiting for your answer (wrong-state, with status_now), or the complaint was "
+             "changed at the same time",
+        422: "Missing or invalid fields: a rejection needs a reason"}, json_body=True),
+    tags=["Complainants"], security=[{COMPLAINANT: []}],
+)
+def answer_decision(
+    reference: Reference, request: Annotated[DecisionResponseRequest, Body()], x_access_token: AccessToken = None,
+) -> Response[DecisionResponded]:
+    case = complainant.answer_decision(reference, x_access_token, accept=request.accept, reason=request.reason,
+                                       repo=wiring.case_repository(), clock=get_clock(), settings=get_settings())
+    answered = DecisionResponded(reference=case.reference, status=case.status,
+                                 status_description=STATUS_DESCRIPTIONS[case.status], next_step=_next_step(case))
+    return Response(200, content_type="application/json", body=answered, headers=NO_STORE)
 
 
 @app.get("/process", summary="How to complain", tags=["Complainants"], responses=responses(200, "How to complain"),

@@ -1,4 +1,5 @@
-"""Staff endpoints (Cognito-authorised): queues, the full case record, assignment, internal notes."""
+"""Staff endpoints (Cognito-authorised): queues, the full case record, assignment, internal notes, and the steps of
+the ISO 10002 lifecycle (7.5-7.9), each one service call."""
 
 from __future__ import annotations
 
@@ -13,10 +14,23 @@ from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference, serialize
 from amends.api.schemas.sla import SlaView
 from amends.api.schemas.staff import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
+from amends.api.schemas.staff_lifecycle import (
+    ApprovalRequest,
+    AssessmentRequest,
+    CaseState,
+    ClosureRequest,
+    InformationRequestRequest,
+    InvestigationRequest,
+    LinkRequest,
+    ProposalRequest,
+    ReopeningRequest,
+    ReviewRequest,
+)
+from amends.domain.handling import ClosureReason, Findings, LinkRelation, ResponseContent
 from amends.domain.lifecycle import Status
-from amends.domain.model import Actor, Priority, TimelineEntry
+from amends.domain.model import Actor, Case, Priority, TimelineEntry
 from amends.observability import logger, tracer
-from amends.services import intake, sla, staff
+from amends.services import decision, handling, intake, sla, staff
 from amends.services.ports import CaseQuery
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -56,15 +70,18 @@ def list_cases(
 
 
 @app.get("/staff/cases/<reference>", summary="Read one case with its full timeline", tags=["Staff"],
-         security=SECURED, responses=responses(200, "The case and its full timeline", {
+         security=SECURED, description="With allowed_actions: what you (your user and roles) may do to the case now.",
+         responses=responses(200, "The case, its full timeline and the actions you may take now", {
              404: "Unknown reference", 422: "A reference of impossible length"}, staff=True))
 def get_case(reference: Reference) -> Response[CaseDetail]:
     actor = _actor()
-    record = staff.get_case(reference, repo=wiring.case_repository())
+    view = staff.read_case(reference, actor, repo=wiring.case_repository(), clock=get_clock())
+    record = view.record
     # Confidentiality: every staff read of personal data leaves a trace.
     logger.info("staff read case", extra={"audit": "case_read", "reference": record.case.reference,
                                           "actor": actor.id, "roles": [r.value for r in actor.roles]})
-    detail = CaseDetail.of(record.case, record.timeline, intake.response_due_by(record.case, get_settings()))
+    detail = CaseDetail.of(record.case, record.timeline, intake.response_due_by(record.case, get_settings()),
+                           view.allowed_actions)
     return Response(200, content_type="application/json", body=detail, headers=NO_STORE)
 
 
@@ -107,6 +124,148 @@ def assign_owner(reference: Reference, request: Annotated[AssignOwnerRequest, Bo
 def add_note(reference: Reference, request: Annotated[NoteRequest, Body()]) -> Response[TimelineEntry]:
     entry = staff.add_note(reference, request.body, _actor(), repo=wiring.case_repository(), clock=get_clock())
     return Response(201, content_type="application/json", body=entry)
+
+
+# -- the lifecycle (ISO 10002 7.5-7.9) -------------------------------------------------------------------------------
+# Each route answers the case as it stands after the step, with what the caller may do next. A step the case's state
+# does not allow is a 409 naming the status and the caller's allowed actions; a role that may not take it, a 403.
+
+WRONG_STEP = "Not possible in the case's state now (wrong-state, with status_now and allowed_actions), or changed " \
+             "by someone else at the same time (concurrent-update)"
+UNKNOWN = "Unknown reference"
+INVALID = "Missing or invalid fields (invalid-request), or a reason that is empty or too long (reason-required)"
+
+
+def _step(description: str, errors: dict[int, str], *, json_body: bool = True) -> dict:
+    return responses(200, description, {404: UNKNOWN, 409: WRONG_STEP, 422: INVALID, **errors}, staff=True,
+                     json_body=json_body)
+
+
+def _state(case: Case, actor: Actor) -> CaseState:
+    return CaseState.of(case, handling.allowed_actions(case, actor, clock=get_clock()))
+
+
+@app.post("/staff/cases/<reference>/assessment", summary="Assess a complaint (7.5)", tags=["Lifecycle"],
+          security=SECURED, responses=_step("Assessed; the priority follows from the findings", {}),
+          description="Severity, safety risk, complexity, impact, whether immediate action is needed, and a category. "
+                      "The priority follows from them by the priority rules; a safety risk makes the case urgent at "
+                      "once (UrgentCaseFlagged).")
+def assess(reference: Reference, request: Annotated[AssessmentRequest, Body()]) -> CaseState:
+    actor = _actor()
+    findings = Findings.model_validate(request.model_dump())
+    return _state(handling.assess(reference, findings, actor, repo=wiring.case_repository(), clock=get_clock(),
+                                  settings=get_settings()), actor)
+
+
+@app.post("/staff/cases/<reference>/investigation", summary="Start the investigation (7.6)", tags=["Lifecycle"],
+          security=SECURED, description="Needs an accountable owner: the case's, or one named here (who is then "
+                                        "assigned; a handler may name only themselves).",
+          responses=_step("Investigating", {
+              403: "Your role may not do this, or a handler named someone else as owner",
+              422: f"{INVALID}; or the case has no owner and none is named (owner-required)"}))
+def start_investigation(reference: Reference, request: Annotated[InvestigationRequest, Body()]) -> CaseState:
+    actor = _actor()
+    return _state(handling.start_investigation(reference, actor, owner=request.owner, repo=wiring.case_repository(),
+                                               clock=get_clock()), actor)
+
+
+@app.post("/staff/cases/<reference>/information-requests", summary="Ask the complainant for information (7.6)",
+          tags=["Lifecycle"], security=SECURED, responses=_step("Awaiting the complainant", {}),
+          description="The case waits for the complainant (the time taken pauses); their next message resumes it.")
+def request_information(reference: Reference, request: Annotated[InformationRequestRequest, Body()]) -> CaseState:
+    actor = _actor()
+    return _state(handling.request_information(reference, request.question, actor, repo=wiring.case_repository(),
+                                               clock=get_clock()), actor)
+
+
+@app.post("/staff/cases/<reference>/links", summary="Link a related complaint, or merge a duplicate (7.6)",
+          tags=["Lifecycle"], security=SECURED,
+          description="related: both complaints link to each other. duplicate_of: this complaint is closed as a "
+                      "duplicate and merged into the other; both timelines say so and its complainant is told "
+                      "where it went.",
+          responses=_step("Linked (this complaint, closed if it was merged)", {
+              422: f"{INVALID}; or the complaints cannot be linked (invalid-link: the same one, already linked, "
+                   f"unknown, or a closed one to merge into)"}))
+def link(reference: Reference, request: Annotated[LinkRequest, Body()]) -> CaseState:
+    actor = _actor()
+    return _state(handling.link(reference, request.reference, LinkRelation(request.relation), actor,
+                                repo=wiring.case_repository(), clock=get_clock(), settings=get_settings()), actor)
+
+
+@app.post("/staff/cases/<reference>/proposal", summary="Propose the response (7.7)", tags=["Lifecycle"],
+          security=SECURED, responses=_step("Proposed; allowed_actions says whether it needs approval first", {}),
+          description="Outcome, reasons, actions taken and remedies. Money above the approval threshold, or a "
+                      "complaint assessed as high or critical, needs approval by a supervisor or manager who did not "
+                      "propose it (four eyes) before the decision can be sent.")
+def propose(reference: Reference, request: Annotated[ProposalRequest, Body()]) -> CaseState:
+    actor = _actor()
+    content = ResponseContent.model_validate(request.model_dump())
+    return _state(decision.propose_response(reference, content, actor, repo=wiring.case_repository(),
+                                            clock=get_clock(), settings=get_settings()), actor)
+
+
+@app.post("/staff/cases/<reference>/proposal/approval", summary="Approve or return the proposed response (7.7)",
+          tags=["Lifecycle"], security=SECURED,
+          description="A supervisor or manager who did not propose it approves it, or returns it to the "
+                      "investigation with a reason.",
+          responses=_step("Approved, or returned to the investigation", {
+              403: "Only a supervisor or manager may approve or return (forbidden); you proposed it, so someone "
+                   "else must approve it (four-eyes-required)"}))
+def answer_proposal(reference: Reference, request: Annotated[ApprovalRequest, Body()]) -> CaseState:
+    actor = _actor()
+    return _state(decision.answer_proposal(reference, request.approve, request.reason, actor,
+                                           repo=wiring.case_repository(), clock=get_clock()), actor)
+
+
+@app.post("/staff/cases/<reference>/decision", summary="Communicate the decision (7.8)", tags=["Lifecycle"],
+          security=SECURED,
+          description="Sends the proposed response as the decision, with the recourse: an internal review, and the "
+                      "external body with its time limit. The complainant's answer is due within the reply window.",
+          responses=_step("Communicated; reply_due_at says by when the complainant should answer", {
+              409: f"{WRONG_STEP}; or the proposed response needs approval first (approval-required)",
+              422: "A reference of impossible length"}, json_body=False))
+def communicate_decision(reference: Reference) -> CaseState:
+    actor = _actor()
+    return _state(decision.communicate_decision(reference, actor, repo=wiring.case_repository(), clock=get_clock(),
+                                                settings=get_settings()), actor)
+
+
+@app.post("/staff/cases/<reference>/review", summary="Conclude the internal review (7.9)", tags=["Lifecycle"],
+          security=SECURED,
+          description="The review's outcome is communicated as the final decision, with the external recourse. Only "
+                      "a supervisor or manager who took no part in the complaint (not its owner, proposer, approver "
+                      "or decider) may conclude it.",
+          responses=_step("Concluded: the final decision is communicated", {
+              403: "Only a supervisor or manager may conclude a review (forbidden); you took part in the complaint "
+                   "(not-uninvolved)"}))
+def conclude_review(reference: Reference, request: Annotated[ReviewRequest, Body()]) -> CaseState:
+    actor = _actor()
+    content = ResponseContent.model_validate(request.model_dump())
+    return _state(decision.conclude_review(reference, content, actor, repo=wiring.case_repository(),
+                                           clock=get_clock(), settings=get_settings()), actor)
+
+
+@app.post("/staff/cases/<reference>/closure", summary="Close a complaint (7.9)", tags=["Lifecycle"],
+          security=SECURED, description="With a reason from the list; it can be reopened within the reopen window.",
+          responses=_step("Closed", {}))
+def close(reference: Reference, request: Annotated[ClosureRequest, Body()]) -> CaseState:
+    actor = _actor()
+    return _state(handling.close(reference, ClosureReason(request.reason), actor, note=request.note,
+                                 repo=wiring.case_repository(), clock=get_clock(), settings=get_settings()), actor)
+
+
+@app.post("/staff/cases/<reference>/reopening", summary="Reopen a closed complaint (7.9)", tags=["Lifecycle"],
+          security=SECURED,
+          description="Within the reopen window after closure, back to the investigation, with an accountable owner "
+                      "(one named here, else the case's, else you). After the window, file a new complaint quoting "
+                      "this one.",
+          responses=_step("Reopened: investigating", {
+              403: "Your role may not do this",
+              409: f"{WRONG_STEP}; or the reopen window has ended (reopen-window-closed)"}))
+def reopen(reference: Reference, request: Annotated[ReopeningRequest, Body()]) -> CaseState:
+    actor = _actor()
+    return _state(handling.reopen(reference, request.reason, actor, owner=request.owner,
+                                  repo=wiring.case_repository(), clock=get_clock()), actor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

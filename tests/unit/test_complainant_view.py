@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from amends.api.schemas.public import ComplainantCaseView, complainant_view
+from amends.api.schemas.public import ComplainantCaseView, NextStepView, complainant_view
 from amends.domain.lifecycle import Action
 from amends.domain.model import Actor, AttachmentMeta, ContactChannel, Person
 
 from .conftest import T0, make_submission
+
+NEXT = NextStepView(what="We will acknowledge your complaint.")
 
 SUPERVISOR = Actor(kind="staff", id="sup-1", roles=("supervisor",))
 OWNER = "handler-owner-7Q"
@@ -39,7 +41,7 @@ def test_the_view_shows_what_the_complainant_submitted(opened) -> None:
         accessibility_needs="Large print",
     )
     case = opened.case.model_copy(update={"submission": submission})
-    view = complainant_view(case, [opened.entry], T0 + timedelta(days=56))
+    view = complainant_view(case, [opened.entry], T0 + timedelta(days=56), NEXT)
     assert view.description == submission.description and view.remedy_sought == "Refund the duplicate"
     assert view.product_or_service == submission.product_or_service
     assert view.problem_date == date(2026, 11, 2) and view.account_reference == "ACC-991"
@@ -55,7 +57,7 @@ def test_internal_notes_owners_and_staff_only_entries_never_reach_the_complainan
     case, timeline = worked_case(opened)
     assert case.owner == OWNER and any(not e.complainant_visible for e in timeline)
     # Given the whole timeline, not only what the service lets through: the view itself filters.
-    view = complainant_view(case, timeline, T0 + timedelta(days=56))
+    view = complainant_view(case, timeline, T0 + timedelta(days=56), NEXT)
     shown = view.model_dump_json()
     for internal in (NOTE, OWNER, ASSIGN_REASON, SUPERVISOR.id, "owner"):
         assert internal not in shown

@@ -40,7 +40,8 @@ def test_every_path_takes_a_preflight_without_the_authorizer_and_from_its_own_fu
 
 def test_public_routes_are_exactly_the_complainant_ones() -> None:
     public = {route.path for route in _routes() if route.authorizer is None and route.method != "OPTIONS"}
-    assert public == {"/complaints", "/complaints/{reference}", "/complaints/{reference}/messages", "/process"}
+    assert public == {"/complaints", "/complaints/{reference}", "/complaints/{reference}/messages",
+                      "/complaints/{reference}/decision-response", "/process"}
     assert all(route.authorizer == "StaffCognito" for route in _routes()
                if route.path.startswith("/staff") and route.method != "OPTIONS")
 

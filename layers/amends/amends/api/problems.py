@@ -21,11 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from amends.domain.errors import (
     ActionNotAllowed,
+    ApprovalRequired,
     CaseNotFound,
     ConcurrentUpdate,
+    DetailsRequired,
     Forbidden,
+    FourEyesRequired,
     InvalidCursor,
+    InvalidLink,
+    NotUninvolved,
+    OwnerRequired,
     ReasonRequired,
+    ReopenWindowClosed,
 )
 
 PROBLEM_BASE = "https://amends.dev/problems/"
@@ -64,7 +71,11 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="invalid-request: each field at fault.")
     request_id: str | None = Field(default=None, description="Quote it when contacting us (500, API Gateway's "
                                                              "own answers).")
-    status_now: str | None = Field(default=None, description="wrong-state: the complaint's current status.")
+    status_now: str | None = Field(default=None, description="wrong-state and its kinds (approval-required, "
+                                                             "reopen-window-closed, owner-required): the "
+                                                             "complaint's current status.")
+    allowed_actions: list[str] | None = Field(default=None, description="With status_now: the actions you may take "
+                                                                        "on the complaint now (none: an empty list).")
 
 
 def problem(status: int, slug: str, title: str, detail: str, *, instance: str | None = None,
@@ -147,10 +158,27 @@ def install(app: ApiGatewayResolver) -> None:
     def _not_found(error: CaseNotFound) -> Response:
         return problem(404, "case-not-found", "Complaint not found", str(error), instance=path())
 
+    # A step the case's state does not allow, and its kinds: each names the status and what the caller may do now.
+    # Powertools picks the handler of the most specific class (it walks the error's MRO).
+    def _state_problem(status: int, slug: str, title: str, error: ActionNotAllowed) -> Response:
+        return problem(status, slug, title, str(error), instance=path(), status_now=error.status,
+                       allowed_actions=error.allowed_actions)
+
     @app.exception_handler(ActionNotAllowed)
     def _wrong_state(error: ActionNotAllowed) -> Response:
-        return problem(409, "wrong-state", "Not possible in the complaint's current state", str(error),
-                       instance=path(), status_now=error.status)
+        return _state_problem(409, "wrong-state", "Not possible in the complaint's current state", error)
+
+    @app.exception_handler(ApprovalRequired)
+    def _approval(error: ApprovalRequired) -> Response:
+        return _state_problem(409, "approval-required", "The response needs approval first", error)
+
+    @app.exception_handler(ReopenWindowClosed)
+    def _reopen_window(error: ReopenWindowClosed) -> Response:
+        return _state_problem(409, "reopen-window-closed", "Too late to reopen this complaint", error)
+
+    @app.exception_handler(OwnerRequired)
+    def _owner(error: OwnerRequired) -> Response:
+        return _state_problem(422, "owner-required", "An accountable owner is required", error)
 
     @app.exception_handler(ConcurrentUpdate)
     def _conflict(error: ConcurrentUpdate) -> Response:
@@ -163,6 +191,23 @@ def install(app: ApiGatewayResolver) -> None:
     @app.exception_handler(Forbidden)
     def _forbidden(error: Forbidden) -> Response:
         return problem(403, "forbidden", "Not allowed for your role", str(error), instance=path())
+
+    @app.exception_handler(FourEyesRequired)
+    def _four_eyes(error: FourEyesRequired) -> Response:
+        return problem(403, "four-eyes-required", "Someone else must approve this", str(error), instance=path())
+
+    @app.exception_handler(NotUninvolved)
+    def _not_uninvolved(error: NotUninvolved) -> Response:
+        return problem(403, "not-uninvolved", "Only someone who took no part may do this", str(error),
+                       instance=path())
+
+    @app.exception_handler(InvalidLink)
+    def _link(error: InvalidLink) -> Response:
+        return problem(422, "invalid-link", "These complaints cannot be linked", str(error), instance=path())
+
+    @app.exception_handler(DetailsRequired)
+    def _details(error: DetailsRequired) -> Response:
+        return problem(422, "details-required", "Details are missing", str(error), instance=path())
 
     @app.exception_handler(InvalidCursor)
     def _cursor(error: InvalidCursor) -> Response:

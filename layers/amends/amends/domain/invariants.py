@@ -27,10 +27,11 @@ NEEDS: dict[Status, tuple[str, ...]] = {
 def check_invariants(case: Case, action: Action | Any, was: Status) -> None:
     """Raise when ``case`` lacks what its status needs; ``action`` taken in status ``was`` led there."""
     if case.status in NEEDS_OWNER and not case.owner:
-        raise OwnerRequired(
-            case.reference, action, was,
-            why="Investigating needs an accountable owner: assign the case first, or name the owner in the same "
-                "request.")
+        # A closed case cannot be assigned, so reopening one that has no owner names the owner in the request.
+        how = ("name the owner in the same request (owner): a closed case cannot be assigned"
+               if was is Status.CLOSED else "assign the case first, or name the owner in the same request (owner)")
+        raise OwnerRequired(case.reference, action, was,
+                            why=f"Investigating needs an accountable owner, and this case has none: {how}.")
     missing = [name for name in NEEDS.get(case.status, ()) if getattr(case, name) is None]
     if missing:
         raise DetailsRequired(

@@ -229,8 +229,11 @@ def close_unanswered(case: Case, at: datetime, policy: HandlingPolicy) -> Change
 
 
 def reopen(case: Case, reason: str, actor: Actor, at: datetime, owner: str | None = None) -> Change:
-    """Within the reopen window, back to investigating (with an owner); after it, the refusal says why."""
+    """Within the reopen window, back to investigating with an owner: the one named, else the case's, else the
+    person reopening it (who may assign anyone). A closed case cannot be assigned, so without that last default a
+    reopen offered in allowed_actions would be refused for want of an owner. After the window, the refusal says why."""
     authorise(Command.REOPEN, case, actor, at)
+    owner = owner or case.owner or actor.id
     update: dict = {"closure": None, "closure_reason": None}
     if owner and owner != case.owner:
         if refused := assignment_refusal(actor, owner):

@@ -32,6 +32,14 @@ def return_proposal(reference: str, reason: str, actor: Actor, *, repo: CaseRepo
                        repo=repo, clock=clock)
 
 
+def answer_proposal(reference: str, approve: bool, reason: str | None, actor: Actor, *, repo: CaseRepository,
+                    clock: Clock) -> Case:
+    """7.7: the approver approves the proposed response, or returns it to the investigation with a reason."""
+    if approve:
+        return approve_response(reference, actor, repo=repo, clock=clock)
+    return return_proposal(reference, reason or "", actor, repo=repo, clock=clock)
+
+
 def communicate_decision(reference: str, actor: Actor, *, repo: CaseRepository, clock: Clock,
                          settings: Settings) -> Case:
     policy = settings.handling_policy()

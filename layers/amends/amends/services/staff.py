@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from amends.domain.clock import Clock
 from amends.domain.errors import Forbidden
 from amends.domain.model import Actor, Case, TimelineEntry
-from amends.domain.permissions import Command, assignment_refusal, role_allows
+from amends.domain.permissions import Command, allowed_actions_for, assignment_refusal, role_allows
 from amends.domain.reference import normalise
 from amends.services.common import with_optimistic_retry
 from amends.services.ports import CasePage, CaseQuery, CaseRecord, CaseRepository
@@ -17,6 +19,19 @@ def list_cases(query: CaseQuery, *, repo: CaseRepository) -> CasePage:
 
 def get_case(reference: str, *, repo: CaseRepository) -> CaseRecord:
     return repo.get_with_timeline(normalise(reference))
+
+
+@dataclass(frozen=True)
+class StaffCaseView:
+    record: CaseRecord
+    allowed_actions: list[Command]
+
+
+def read_case(reference: str, actor: Actor, *, repo: CaseRepository, clock: Clock) -> StaffCaseView:
+    """The full record, and what ``actor`` may do to the case now (their roles, the case's state and the rules
+    about persons all allow it)."""
+    record = get_case(reference, repo=repo)
+    return StaffCaseView(record, allowed_actions_for(record.case, actor, clock.now()))
 
 
 def assign_owner(

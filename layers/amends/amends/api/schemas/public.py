@@ -7,10 +7,11 @@ serves, and building pydantic models is a large part of a cold start.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from amends.domain.handling import SHORT_TEXT_MAX_CHARS, Decision, Outcome, Recourse, Remedy
 from amends.domain.lifecycle import STATUS_DESCRIPTIONS, Status
 from amends.domain.model import (
     AttachmentMeta,
@@ -18,7 +19,6 @@ from amends.domain.model import (
     Channel,
     CleanText,
     ContactChannel,
-    EntryKind,
     LongText,
     Submission,
     TimelineEntry,
@@ -51,6 +51,29 @@ class ComplainantTimelineItem(BaseModel):
     message: str | None = None
 
 
+class NextStepView(BaseModel):
+    what: str = Field(description="What happens next, in plain words.")
+    by: datetime | None = Field(None, description="When it should happen by; none when it is up to you or nothing "
+                                                  "is due.")
+
+
+class DecisionView(BaseModel):
+    """The decision as sent to the complainant: what we found, what we did and offer, and where to go next."""
+
+    outcome: Outcome
+    reasons: str
+    actions_taken: list[str]
+    remedies: list[Remedy]
+    recourse: Recourse
+    final: bool = Field(description="True for the outcome of an internal review: only external recourse is left.")
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionView:
+        # Never who decided: staff names stay internal.
+        return cls.model_validate(decision.model_dump(include=set(cls.model_fields)))
+
+
 class ComplainantCaseView(BaseModel):
     """The complaint as its complainant sees it: its status, what they told us, and the history they may see."""
 
@@ -70,6 +93,10 @@ class ComplainantCaseView(BaseModel):
     preferred_language: str
     safety_concern: bool
     response_due_by: datetime
+    next_step: NextStepView = Field(description="What happens next on the complaint, and by when.")
+    decision: DecisionView | None = Field(None, description="Our decision, once we have sent it.")
+    reply_due_at: datetime | None = Field(None, description="When we need your answer to our decision by.")
+    merged_into: str | None = Field(None, description="The complaint this one was merged into, as a duplicate.")
     timeline: list[ComplainantTimelineItem]
 
 
@@ -84,6 +111,31 @@ class MessageAdded(BaseModel):
     seq: int
     at: datetime
     status: Status
+
+
+class DecisionResponseRequest(CleanText):
+    """7.9: the complainant's answer to our decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accept: bool = Field(description="true: you accept the decision and the complaint closes. false: you do not, "
+                                     "and say why in reason.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=SHORT_TEXT_MAX_CHARS)] | None = Field(
+        None, description="Required when you do not accept: what the review (or the ombudsman) will look at.")
+
+    @model_validator(mode="after")
+    def _reason_when_rejecting(self) -> DecisionResponseRequest:
+        if not self.accept and not self.reason:
+            raise ValueError("tell us why you do not accept the decision (reason)")
+        return self
+
+
+class DecisionResponded(BaseModel):
+    reference: str
+    status: Status
+    status_description: str
+    next_step: NextStepView
 
 
 class ProcessInformation(BaseModel):
@@ -113,11 +165,15 @@ _COMPLAINANT_WORDS = {
     "close": "Complaint closed",
     "reopen": "Complaint reopened",
     "add_message": "You added information",
+    "link": "Another complaint was merged into this one",
 }
 
 
-def complainant_view(case: Case, timeline: list[TimelineEntry], response_due_by: datetime) -> ComplainantCaseView:
-    """Only entries marked ``complainant_visible`` are shown, even when given the whole timeline."""
+def complainant_view(case: Case, timeline: list[TimelineEntry], response_due_by: datetime,
+                     next_step: NextStepView) -> ComplainantCaseView:
+    """Only entries marked ``complainant_visible`` are shown, even when given the whole timeline; their texts are
+    the ones written for the complainant (a message, our question, the decision, a closure). Never a note, an owner,
+    an assignment, a proposal or its approval, nor who did what."""
     items = []
     for e in timeline:
         if not e.complainant_visible:
@@ -126,7 +182,7 @@ def complainant_view(case: Case, timeline: list[TimelineEntry], response_due_by:
         items.append(ComplainantTimelineItem(
             at=e.at, what=_COMPLAINANT_WORDS.get(e.action, e.action.replace("_", " ").capitalize()),
             status=Status(status) if status else None,
-            message=e.body if e.kind is EntryKind.MESSAGE else None,
+            message=e.body,
         ))
     submitted = case.submission
     return ComplainantCaseView(
@@ -137,5 +193,8 @@ def complainant_view(case: Case, timeline: list[TimelineEntry], response_due_by:
         account_reference=submitted.account_reference, attachments=list(submitted.attachments),
         preferred_contact_channel=submitted.preferred_contact_channel,
         preferred_language=submitted.preferred_language, safety_concern=submitted.safety_concern,
-        response_due_by=response_due_by, timeline=items,
+        response_due_by=response_due_by, next_step=next_step,
+        decision=DecisionView.of(case.decision) if case.decision else None, reply_due_at=case.reply_due_at,
+        merged_into=case.closure.merged_into if case.closure else None,
+        timeline=items,
     )

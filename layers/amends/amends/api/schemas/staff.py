@@ -7,7 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from amends.domain.handling import Assessment, CaseLink, Closure, Decision, InformationRequest, Proposal
 from amends.domain.lifecycle import Status
+from amends.domain.permissions import Command
 from amends.domain.model import (
     Case,
     CaseListing,
@@ -57,12 +59,22 @@ class CaseDetail(BaseModel):
     closure_reason: str | None
     submission: Submission
     response_due_by: datetime
+    assessment: Assessment | None
+    information_request: InformationRequest | None = Field(description="The open question to the complainant.")
+    links: list[CaseLink]
+    proposal: Proposal | None = Field(description="The response proposed now, with its approval if any.")
+    decision: Decision | None = Field(description="The decision last communicated.")
+    reply_due_at: datetime | None = Field(description="When the complainant's answer to the decision is due.")
+    closure: Closure | None
+    participants: list[str] = Field(description="Staff who owned the case or took one of its steps.")
+    allowed_actions: list[Command] = Field(description="What you (this token's user and roles) may do to it now.")
     timeline: list[TimelineEntry]
 
     @classmethod
-    def of(cls, case: Case, timeline: list[TimelineEntry], response_due_by: datetime) -> CaseDetail:
+    def of(cls, case: Case, timeline: list[TimelineEntry], response_due_by: datetime,
+           allowed_actions: list[Command]) -> CaseDetail:
         data = case.model_dump(exclude={"access_token_hash"})
-        return cls(**data, response_due_by=response_due_by, timeline=timeline)
+        return cls(**data, response_due_by=response_due_by, allowed_actions=allowed_actions, timeline=timeline)
 
 
 class AssignOwnerRequest(CleanText):
