@@ -18,7 +18,7 @@ def stack() -> Iterator[object]:
     from amends_local.lambdas import runtime_environment
     from amends_local.stack import LocalStack
 
-    with LocalStack(ROOT, persist=False, api_port=0, quiet=True) as running, pytest.MonkeyPatch.context() as patch:
+    with LocalStack(ROOT, persist=False, api_port=0, quiet=True, smtp_port=0) as running, pytest.MonkeyPatch.context() as patch:
         # Handlers run in processes of their own; tests that read or prepare the stack's data through the project's
         # adapters (amends.wiring) get the same settings and endpoints here, as the public API function has them.
         endpoints = runtime_environment(dynamodb_endpoint=running.dynamodb_endpoint, moto_endpoint=running.moto_endpoint)
