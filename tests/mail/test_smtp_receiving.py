@@ -51,3 +51,33 @@ def test_a_message_is_stored_then_ingested(stack) -> None:
 def test_a_recipient_no_rule_takes_is_refused(stack) -> None:
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         send(stack, to="someone@elsewhere.example")
+
+
+def outcomes(stack, message: EmailMessage) -> list[tuple[str, str | None]]:
+    return [(e.outcome.value, e.case_reference) for e in logged(stack, message["Message-ID"].strip("<>"))]
+
+
+def test_the_same_message_twice_or_to_two_addresses_makes_one_case(stack) -> None:
+    message = send(stack)
+    host, port = stack.smtp_address.split(":")
+    with smtplib.SMTP(host, int(port), timeout=10) as smtp:  # delivered again, and once more to another address
+        smtp.send_message(message)
+        smtp.send_message(message, to_addrs=["complaints@example.com", "COMPLAINTS@example.com"])
+    seen = outcomes(stack, message)
+    assert sorted(o for o, _ in seen) == ["case_created", "duplicate", "duplicate"]
+    assert len({ref for _, ref in seen}) == 1
+
+
+def test_an_out_of_office_reply_is_logged_not_answered(stack) -> None:
+    message = send(stack, subject="Out of office", Auto_Submitted="auto-replied")
+    [(outcome, reference)] = outcomes(stack, message)
+    assert outcome == "auto_reply_ignored" and reference is None
+
+
+@pytest.mark.parametrize("verdicts", ["dmarc=FAIL, dmarcPolicy=reject", "spam=FAIL", "virus=FAIL"])
+def test_failed_verdicts_are_quarantined_with_the_reason(stack, verdicts) -> None:
+    message = send(stack, X_Amends_Local_Verdicts=verdicts)
+    [entry] = logged(stack, message["Message-ID"].strip("<>"))
+    assert entry.outcome == "quarantined" and "FAIL" in entry.reason and entry.case_reference is None
+    if "dmarc" in verdicts:
+        assert "reject" in entry.reason

@@ -138,7 +138,7 @@ def body_text(message: Message) -> str:
     if plain and plain.strip():
         return normalise_text(plain)
     if html:
-        return normalise_text(html_to_text(html))
+        return normalise_text(html_to_text(html), html_spaces=True)
     return normalise_text(plain or "")
 
 
@@ -175,25 +175,33 @@ def decode_part(part: Message) -> str:
     return payload.decode("latin-1")
 
 
+BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr",
+              "ul", "ol", "section", "article", "header", "footer")
+
+
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML body: scripts, styles and head dropped, blocks on lines of their own."""
+    """Visible text of an HTML body: scripts, styles and head dropped, each block on a line of its own, inline
+    elements (``<b>``, ``<a>``) left in their line."""
     from bs4 import BeautifulSoup  # imported when an HTML-only mail arrives: most mail has a plain part
 
     try:
         soup = BeautifulSoup(html, "html.parser")
         for hidden in soup(["script", "style", "head", "title", "template"]):
             hidden.decompose()
-        for br in soup.find_all("br"):
-            br.replace_with("\n")
-        return soup.get_text("\n")
+        for block in soup.find_all(BLOCK_TAGS):
+            block.insert_before("\n")
+            block.insert_after("\n")
+        return soup.get_text()
     except Exception:  # noqa: BLE001 - html.parser copes with nearly anything; if not, the tags go by pattern
         return re.sub(r"<[^>]*>", " ", html)
 
 
-def normalise_text(text: str) -> str:
-    """Line endings to \\n, control characters out, trailing spaces and runs of blank lines removed."""
+def normalise_text(text: str, *, html_spaces: bool = False) -> str:
+    """Line endings to \\n, control characters out (other spaces to a space), trailing spaces and runs of blank
+    lines removed; for text from HTML, runs of spaces in a line too (HTML collapses them)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
-    lines = [line.rstrip() for line in text.split("\n")]
+    text = "".join(ch if ch in "\n\t" or ch.isprintable() else " " if ch.isspace() else "" for ch in text)
+    lines = [" ".join(line.split()) if line.strip() else "" for line in text.split("\n")] if html_spaces else \
+        [line.rstrip() for line in text.split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -18,7 +18,7 @@ from amends.domain.clock import Clock
 from amends.domain.inbound_mail import InboundMail, read_mail
 from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.mail_loops import automatic_mail
-from amends.domain.model import Actor, Channel, Person, Submission, open_case
+from amends.domain.model import LONG_TEXT_MAX_CHARS, Actor, Channel, Person, Submission, open_case
 from amends.domain.reference import new_reference
 from amends.services.common import hash_token
 from amends.services.ports import MailAlreadyClaimed, MailLog, ReferenceTaken
@@ -100,7 +100,7 @@ def submission_from(mail: InboundMail) -> Submission:
         raise ValueError("no sender address (From, Sender and Reply-To hold none): nobody to answer")
     name = mail.sender_name or mail.sender_address.partition("@")[0] or "Unknown"
     parts = [p for p in (mail.subject, mail.text) if p.strip()]
-    description = "\n\n".join(parts) or "(The email had no subject and no text.)"
+    description = "\n\n".join(parts)[:LONG_TEXT_MAX_CHARS] or "(The email had no subject and no text.)"
     try:
         return Submission(complainant=Person(name=name[:200], email=mail.sender_address),
                           product_or_service=NOT_STATED, description=description, remedy_sought="unknown")
