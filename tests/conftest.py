@@ -27,7 +27,8 @@ def stack() -> Iterator[object]:
     from amends_local.lambdas import runtime_environment
     from amends_local.stack import LocalStack
 
-    with LocalStack(ROOT, persist=False, api_port=0, quiet=True) as running, pytest.MonkeyPatch.context() as patch:
+    with LocalStack(ROOT, persist=False, api_port=0, quiet=True, smtp_port=0) as running, \
+            pytest.MonkeyPatch.context() as patch:
         if running.dynamodb_endpoint == running.moto_endpoint:
             dynamodb_local_required("the stack fell back to moto's DynamoDB")
         # Handlers run in processes of their own; tests that read or prepare the stack's data through the project's

@@ -12,6 +12,7 @@ from amends.api.cors import cors_config, vary_on_origin
 from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference, serialize
+from amends.api.schemas.mail import MailList, MailSummary
 from amends.api.schemas.sla import SlaView
 from amends.api.schemas.staff import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.api.schemas.staff_lifecycle import (
@@ -28,10 +29,11 @@ from amends.api.schemas.staff_lifecycle import (
 )
 from amends.domain.handling import ClosureReason, Findings, LinkRelation, ResponseContent
 from amends.domain.lifecycle import Status
+from amends.domain.mail_log import MailOutcome
 from amends.domain.model import Actor, Case, Priority, TimelineEntry
 from amends.observability import logger, tracer
 from amends.services import decision, handling, intake, sla, staff
-from amends.services.ports import CaseQuery
+from amends.services.ports import CaseQuery, MailQuery
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
@@ -67,6 +69,21 @@ def list_cases(
     page = staff.list_cases(CaseQuery(status=status, owner=owner, priority=priority, limit=limit, cursor=cursor),
                             repo=wiring.case_repository())
     return CaseList(items=[CaseSummary.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@app.get("/staff/mail", summary="List inbound email and what became of it", tags=["Staff"], security=SECURED,
+         responses=responses(200, "A page of inbound messages", {400: "The page cursor was altered",
+                                                                 422: "An invalid filter"}, staff=True),
+         description="Every message that reached the inbox, newest first: the case it made (or is a duplicate of), "
+                     "or why it made none, and the key of its raw message. Filter by outcome; follow next_cursor.")
+def list_mail(
+    outcome: Annotated[MailOutcome | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> MailList:
+    _actor()
+    page = staff.list_mail(MailQuery(outcome=outcome, limit=limit, cursor=cursor), mail_log=wiring.mail_log())
+    return MailList(items=[MailSummary.of(e) for e in page.items], next_cursor=page.next_cursor)
 
 
 @app.get("/staff/cases/<reference>", summary="Read one case with its full timeline", tags=["Staff"],

@@ -86,7 +86,8 @@ def _run() -> int:
 
     # AMENDS_IAM=warn: calls a function's policy does not allow are logged and let through, while exploring.
     stack = LocalStack(root=ROOT, persist=True, api_port=int(os.environ.get("AMENDS_PORT", "3000")),
-                       iam=os.environ.get("AMENDS_IAM", "enforce") or "enforce")
+                       iam=os.environ.get("AMENDS_IAM", "enforce") or "enforce",
+                       smtp_port=int(os.environ.get("AMENDS_SMTP_PORT", "2525")))
     stack.start()
     try:
         described = stack.describe()
@@ -102,6 +103,8 @@ Try it:
 Staff routes need a token (roles: {', '.join(ROLES)}):
   curl -s -H "Authorization: Bearer $(make token ROLE=handler)" {url}/staff/cases
   or POST {url}/_local/token with {{"role": "handler"}}
+Complain by email (SMTP on {stack.smtp_address}):
+  python3 -c "import smtplib; from email.message import EmailMessage as M; m=M(); m['From']='Ada <ada@example.com>'; m['To']='complaints@example.com'; m['Subject']='Charged twice'; m.set_content('I was charged twice.'); smtplib.SMTP('127.0.0.1', {stack.smtp.port if stack.smtp else 2525}).send_message(m)"
 API docs: {url}/docs   Move time forward: curl -X POST {url}/_local/clock -d '{{"advance": "P3D"}}'
 Ctrl-C stops; data stays in .local/ (make clean forgets it).""", flush=True)
         stopping.wait()

@@ -58,7 +58,8 @@ class Authorizer:
         self.mode = mode
         self.roles = iam_policies.roles(template)
         self.resource_policies = {**iam_policies.queue_policies(template), **iam_policies.topic_policies(template),
-                                  **iam_policies.key_policies(template)}
+                                  **iam_policies.key_policies(template),
+                                  **iam_policies.bucket_policies(template), **iam_policies.function_policies(template)}
         self.resources = Resources.of(template, REGION, verified_identities)
         self.address: str | None = None
         self._by_name = {fn.name: rid for rid, fn in template.functions().items()}
@@ -163,6 +164,8 @@ class Authorizer:
                         "resource": {"resource": request.resource, "accountId": ACCOUNT_ID}},
         }
         policy = self.resource_policies.get(request.resource)
+        if policy is None and request.resource.startswith(f"arn:{PARTITION}:s3:::"):  # an object: its bucket's policy
+            policy = self.resource_policies.get(request.resource.split("/", 1)[0])
         if policy is not None:
             simulation["resourcePolicy"] = policy
         answer = self._simulator.evaluate(simulation)

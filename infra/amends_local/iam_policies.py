@@ -142,6 +142,37 @@ def topic_policies(template: Template) -> dict[str, PolicyDocument]:
     return out
 
 
+def bucket_policies(template: Template) -> dict[str, PolicyDocument]:
+    """Bucket ARN → the policy an ``AWS::S3::BucketPolicy`` sets on it (it governs the bucket's objects too)."""
+    out: dict[str, PolicyDocument] = {}
+    for resource in _of_type(template, "AWS::S3::BucketPolicy"):
+        props = template.resolve(resource["Properties"])
+        out[f"arn:{PARTITION}:s3:::{props['Bucket']}"] = props["PolicyDocument"]
+    return out
+
+
+def function_policies(template: Template) -> dict[str, PolicyDocument]:
+    """Function ARN → the resource policy its ``AWS::Lambda::Permission`` resources make (who may invoke it)."""
+    out: dict[str, PolicyDocument] = {}
+    for resource in _of_type(template, "AWS::Lambda::Permission"):
+        props = template.resolve(resource["Properties"])
+        arn = props["FunctionName"]
+        if not arn.startswith("arn:"):
+            arn = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{arn}"
+        principal = props["Principal"]
+        condition: dict[str, Any] = {}
+        if props.get("SourceAccount"):
+            condition["StringEquals"] = {"aws:SourceAccount": props["SourceAccount"]}
+        if props.get("SourceArn"):
+            condition["ArnLike"] = {"aws:SourceArn": props["SourceArn"]}
+        statement = {"Effect": "Allow", "Action": props["Action"], "Resource": arn,
+                     "Principal": {"Service": principal} if principal.endswith(".amazonaws.com") else {"AWS": principal}}
+        if condition:
+            statement["Condition"] = condition
+        out.setdefault(arn, {"Version": "2012-10-17", "Statement": []})["Statement"].append(statement)
+    return out
+
+
 def key_policies(template: Template) -> dict[str, PolicyDocument]:
     """KMS key ARN → its key policy; a key without one gets KMS's default (the account administers it via IAM)."""
     default = {"Version": "2012-10-17", "Statement": [{

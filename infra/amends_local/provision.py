@@ -40,6 +40,9 @@ PROVIDED_ELSEWHERE = {
     "AWS::Cognito::UserPool": "the local gateway's identity provider issues and checks staff tokens",
     "AWS::Cognito::UserPoolClient": "the local gateway's identity provider issues and checks staff tokens",
     "AWS::Cognito::UserPoolGroup": "groups are claims in the local gateway's tokens",
+    "AWS::SES::ReceiptRuleSet": "the local SMTP listener (amends_local.smtp) receives mail as its rules say",
+    "AWS::SES::ReceiptRule": "applied by the local SMTP listener (amends_local.smtp): S3 action, then Lambda action",
+    "AWS::Lambda::Permission": "checked by the local SMTP listener before it invokes for SES (amends_local.smtp)",
 }
 
 # Resources with no local meaning; provision() reports these reasons for them.
@@ -104,6 +107,7 @@ class Provisioner:
         self.queue_policies()
         self.alarms()
         self.ses_identity()
+        self.buckets()
         for rid, resource in self.t.resources.items():
             if rid not in self.report:
                 kind = resource["Type"]
@@ -371,6 +375,22 @@ class Provisioner:
         for rid, resource in self.t.resources.items():
             if resource["Type"] == "AWS::SES::EmailIdentity":
                 self.report[rid] = "SES identity verified (in AWS: once its DNS records or link are confirmed)"
+
+
+    def buckets(self) -> None:
+        """Buckets in moto's S3, with their policy (the local SMTP listener checks SES's writes against it)."""
+        s3 = self._moto("s3")
+        for rid, resource in self.t.resources.items():
+            if resource["Type"] != "AWS::S3::Bucket":
+                continue
+            name = self.t.physical_name(rid)
+            _create(s3.create_bucket, "BucketAlreadyOwnedByYou", Bucket=name,
+                    CreateBucketConfiguration={"LocationConstraint": REGION})
+            self.report[rid] = f"bucket {name} (encryption, public access block and lifecycle rules are not emulated)"
+        for rid, resource in self.t.resources.items():
+            if resource["Type"] == "AWS::S3::BucketPolicy":
+                props = self.t.resolve(resource["Properties"])
+                self.report[rid] = f"bucket policy of {props['Bucket']} (checked on SES's writes and the functions' calls)"
 
 
 def verified_identities(template: Template) -> frozenset[str]:

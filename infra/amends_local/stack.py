@@ -62,10 +62,12 @@ class LocalStack:
         quiet: bool = False,
         meter_calls: bool = False,
         iam: str = "enforce",
+        smtp_port: int | None = None,
     ) -> None:
         """``template`` defaults to root/template.yaml, ``state_dir`` to root/.local; ``dynamodb_endpoint``
         reuses
-        a running DynamoDB (not stopped with the stack)."""
+        a running DynamoDB (not stopped with the stack); ``smtp_port``, when not None, is where SES's receiving
+        listens for SMTP (0 = any free port; ``amends_local.smtp``)."""
         self.root = Path(root).resolve()
         self.persist = persist
         self.state_dir = Path(state_dir) if state_dir else self.root / ".local"
@@ -89,6 +91,9 @@ class LocalStack:
         self._quiet_logging: tuple[logging.Handler, list[tuple[logging.Logger, bool, int]]] | None = None
         self._moto_acquired = False
         self._registered: list[tuple[str, Any]] = []
+        self._smtp_port = smtp_port
+        self.smtp: Any = None  # the SMTP listener (amends_local.smtp.SmtpListener) while it runs
+        self.smtp_address: str | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -136,6 +141,18 @@ class LocalStack:
         self.scheduler.start()
         if self._api_port is not None:
             self._start_gateway(self._api_port or free_port())
+        if self._smtp_port is not None:
+            self._start_smtp(self._smtp_port or free_port())
+
+    def _start_smtp(self, port: int) -> None:
+        from amends_local.smtp import SesReceiving, SmtpListener
+
+        assert self.moto_endpoint is not None
+        receiving = SesReceiving(self.template, registry=self.functions, moto_endpoint=self.moto_endpoint,
+                                 iam=self.iam, clock=self.clock)
+        self.smtp = SmtpListener(receiving, port=port)
+        self.smtp.start()
+        self.smtp_address = self.smtp.address
 
     def _start_iam(self) -> Authorizer | None:
         """The permission check, with the function registry told where it listens; without Node.js none (said)."""
@@ -237,6 +254,10 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything that was started, in reverse order; safe to call again."""
+        if self.smtp is not None:
+            smtp, self.smtp = self.smtp, None
+            smtp.stop()
+            self.smtp_address = None
         if self._gateway is not None:
             gateway, self._gateway = self._gateway, None
             gateway.stop()
@@ -303,7 +324,8 @@ class LocalStack:
                 time.sleep(0.05)
 
     def _busy(self, snapshot: dict[Worker, int]) -> list[str]:
-        return [
+        mail = ["SES receiving (asynchronous invocations)"] if self.smtp is not None and self.smtp.receiving.busy() else []
+        return mail + [
             w.name
             for w in self.workers
             if w.last_busy_generation >= snapshot[w] + 2 or w.generation < snapshot[w] + 2
@@ -328,6 +350,8 @@ class LocalStack:
                 f"OpenAPI        {self.api_url}/openapi.json",
                 f"Swagger UI     {self.api_url}/docs",
             ]
+        if self.smtp_address:
+            lines.append(f"SMTP (SES)     {self.smtp_address}  (mail for the receipt rule's InboundRecipients)")
         lines += [
             f"DynamoDB       {self.dynamodb_endpoint}"
             + ("" if self.dynamodb_endpoint != self.moto_endpoint else " (moto: DynamoDB Local unavailable)"),

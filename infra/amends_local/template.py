@@ -192,6 +192,38 @@ class StateMachine:
     type: str
 
 
+@dataclass(frozen=True)
+class ReceiptAction:
+    """One action of an SES receipt rule: its kind (``S3Action``, ``LambdaAction``, ``StopAction``...) and spec."""
+
+    kind: str
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReceiptRule:
+    """An ``AWS::SES::ReceiptRule``: which recipients it takes, and what it does with their mail, in order."""
+
+    logical_id: str
+    name: str
+    rule_set: str
+    arn: str
+    recipients: tuple[str, ...]  # addresses or domains; none: every recipient of the account's verified domains
+    enabled: bool
+    scan_enabled: bool
+    actions: tuple[ReceiptAction, ...]
+
+    def matches(self, recipient: str) -> bool:
+        """SES's matching: an address exactly, a domain for every address in it (case-insensitive)."""
+        address = recipient.lower()
+        if not self.recipients:
+            return True
+        for wanted in (r.lower() for r in self.recipients):
+            if address == wanted or ("@" not in wanted and address.rpartition("@")[2] == wanted):
+                return True
+        return False
+
+
 # ------------------------------------------------------------------------------------------
 class Template:
     """The SAM template, with intrinsics resolved for the local world.
@@ -280,12 +312,16 @@ class Template:
             "AWS::Cognito::UserPool": "UserPoolName",
             "AWS::CloudWatch::Alarm": "AlarmName",
             "AWS::KMS::Alias": "AliasName",
+            "AWS::S3::Bucket": "BucketName",
+            "AWS::SES::ReceiptRuleSet": "RuleSetName",
         }.get(kind)
         name = self._prop(logical_id, own) if own else None
         if name:
             return str(name)
         if kind == "AWS::Logs::LogGroup":
             return f"/aws/{STACK_NAME}/{logical_id}"
+        if kind == "AWS::S3::Bucket":  # bucket names are lower case
+            return f"{STACK_NAME}-{logical_id}".lower()
         return f"{STACK_NAME}-{logical_id}"
 
     def arn(self, logical_id: str) -> str:
@@ -319,6 +355,8 @@ class Template:
                 return f"{prefix}:lambda:{REGION}:{ACCOUNT_ID}:layer:{name}:1"
             case "AWS::KMS::Key":
                 return f"{prefix}:kms:{REGION}:{ACCOUNT_ID}:key/{self.ref(logical_id)}"
+            case "AWS::S3::Bucket":
+                return f"{prefix}:s3:::{name}"
         raise TemplateError(f"No local ARN for {logical_id} ({kind})")
 
     def queue_url(self, logical_id: str) -> str:
@@ -652,6 +690,22 @@ class Template:
                 definition,
                 str(self.resolve(props.get("Type", "STANDARD"))),
             )
+        return out
+
+    def receipt_rules(self) -> list[ReceiptRule]:
+        """SES receipt rules (``AWS::SES::ReceiptRule``), in template order, their actions resolved."""
+        out = []
+        for rid in self._of_type("AWS::SES::ReceiptRule"):
+            props = self.resolve(self.resource(rid)["Properties"])
+            rule = props["Rule"]
+            actions = tuple(ReceiptAction(kind, dict(spec)) for action in rule.get("Actions", [])
+                            for kind, spec in action.items())
+            arn = (f"arn:{PARTITION}:ses:{REGION}:{ACCOUNT_ID}:receipt-rule-set/{props['RuleSetName']}"
+                   f":receipt-rule/{rule.get('Name', rid)}")
+            out.append(ReceiptRule(rid, str(rule.get("Name", rid)), str(props["RuleSetName"]), arn,
+                                   tuple(str(r) for r in rule.get("Recipients", []) if r),
+                                   rule.get("Enabled", True) is not False, bool(rule.get("ScanEnabled", False)),
+                                   actions))
         return out
 
     def sender_address(self) -> str | None:

@@ -32,6 +32,7 @@ NOT_HERE = {
     "NotificationsFunction": ("amends.api",),
     "LifecycleCallbackFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
     "TimerSweepFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
+    "EmailIngestFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
 }
 
 

@@ -26,6 +26,7 @@ class Settings(BaseModel):
     final_response_days: int = Field(56, ge=1)
     sender_address: str | None = None
     outbox_grace_seconds: int = Field(300, ge=0)
+    raw_mail_bucket: str | None = None  # where SES stores inbound mail, for the email ingest function
     state_machine_arn: str | None = None  # the CaseLifecycle state machine, for the function that starts executions
     external_recourse: str = (
         "If you are not satisfied with our final response, or have not had it within the time frame, you can "
@@ -109,6 +110,7 @@ def _settings_from(env: Mapping[str, str], optional: dict[str, str]) -> Settings
         sender_address=env.get("SENDER_ADDRESS") or None,
         outbox_grace_seconds=int(env.get("OUTBOX_GRACE_SECONDS", "300")),
         state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
+        raw_mail_bucket=env.get("RAW_MAIL_BUCKET") or None,
         **optional,  # type: ignore[arg-type]
     )
 

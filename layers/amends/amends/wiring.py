@@ -20,6 +20,8 @@ from amends.adapters.executions import (
     StepFunctionsCallbacks,
     StepFunctionsStarter,
 )
+from amends.adapters.mail_log import DynamoMailLog
+from amends.adapters.raw_mail import S3RawMail
 from amends.adapters.ses import SesMailer
 from amends.adapters.timers import DynamoTimerStore
 from amends.settings import get_settings
@@ -57,6 +59,19 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
     if not table:
         raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set: the template sets it for the functions that use it")
     return DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb())
+
+
+@cache
+def mail_log() -> DynamoMailLog:
+    return DynamoMailLog(case_repository())
+
+
+@cache
+def raw_mail() -> S3RawMail:
+    bucket = get_settings().raw_mail_bucket
+    if not bucket:
+        raise RuntimeError("RAW_MAIL_BUCKET is not set: the template sets it for the email ingest function")
+    return S3RawMail(bucket, _client("s3"))
 
 
 @cache
@@ -104,6 +119,6 @@ def reset() -> None:
     """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
     global _sessions
     _sessions = threading.local()
-    for factory in (dynamodb, case_repository, event_publisher, mailer, execution_tokens, status_history, task_callbacks,
+    for factory in (dynamodb, case_repository, mail_log, raw_mail, event_publisher, mailer, execution_tokens, status_history, task_callbacks,
                     execution_starter, timer_store, get_settings):
         factory.cache_clear()

@@ -225,6 +225,10 @@ class DynamoCaseRepository:
             raise ValueError(f"{len(items)} writes do not fit in one transaction ({MAX_TRANSACTION_ITEMS} at most)")
         self.client.transact_write_items(TransactItems=items)
 
+    def change_writes(self, change: Change) -> list[dict[str, Any]]:
+        """The writes of ``record`` for one change, for a transaction that writes more (the mail log's)."""
+        return self._writes(change, change.expected_version is None)
+
     def _writes(self, change: Change, with_case_texts: bool) -> list[dict[str, Any]]:
         case, case_parts = case_items(change.case)
         case_put: dict[str, Any] = {"TableName": self.table, "Item": _to_item(case)}

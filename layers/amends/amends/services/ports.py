@@ -9,6 +9,7 @@ from typing import Protocol
 
 from amends.domain.events import DomainEvent
 from amends.domain.lifecycle import Status
+from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.model import Case, CaseListing, Change, Priority, TimelineEntry
 
 
@@ -80,4 +81,44 @@ class EventPublisher(Protocol):
 class Mailer(Protocol):
     def send(self, *, to: str, subject: str, body: str, reply_to: str | None = None) -> str:
         """Send a plain-text email; return the provider's message id."""
+        ...
+
+
+class MailAlreadyClaimed(Exception):
+    """The message's Message-ID opened a case already (``case_reference``), or its SES message id was logged while
+    this delivery was being processed (``ses_message_id_seen``)."""
+
+    def __init__(self, case_reference: str | None, *, ses_message_id_seen: bool = False) -> None:
+        super().__init__(case_reference)
+        self.case_reference = case_reference
+        self.ses_message_id_seen = ses_message_id_seen
+
+
+@dataclass(frozen=True)
+class MailQuery:
+    outcome: MailOutcome | None = None
+    limit: int = 25
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class MailPage:
+    items: list[MailLogEntry]
+    next_cursor: str | None
+
+
+class MailLog(Protocol):
+    def get(self, ses_message_id: str) -> MailLogEntry | None: ...
+
+    def record(self, entry: MailLogEntry) -> MailLogEntry:
+        """Log a message that opened no case; returns the entry stored (the earlier one if there is one)."""
+        ...
+
+    def record_case(self, change: Change, entry: MailLogEntry, *, message_id_key: str | None) -> MailLogEntry:
+        """The new case, the claim on its Message-ID and the mail-log entry in one transaction. Raises
+        ``MailAlreadyClaimed`` and ``ReferenceTaken``."""
+        ...
+
+    def list_mail(self, query: MailQuery) -> MailPage:
+        """Newest first. Raises ``InvalidCursor``."""
         ...

@@ -10,11 +10,16 @@ from amends.domain.model import Actor, Case, TimelineEntry
 from amends.domain.permissions import Command, allowed_actions_for, assignment_refusal, role_allows
 from amends.domain.reference import normalise
 from amends.services.common import with_optimistic_retry
-from amends.services.ports import CasePage, CaseQuery, CaseRecord, CaseRepository
+from amends.services.ports import CasePage, CaseQuery, CaseRecord, CaseRepository, MailLog, MailPage, MailQuery
 
 
 def list_cases(query: CaseQuery, *, repo: CaseRepository) -> CasePage:
     return repo.list_cases(query)
+
+
+def list_mail(query: MailQuery, *, mail_log: MailLog) -> MailPage:
+    """Every inbound message with what became of it, newest first."""
+    return mail_log.list_mail(query)
 
 
 def get_case(reference: str, *, repo: CaseRepository) -> CaseRecord:

@@ -1,0 +1,30 @@
+"""What became of each inbound email: one mail-log entry per message that reached the inbox, nothing left out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class MailOutcome(StrEnum):
+    CASE_CREATED = "case_created"
+    DUPLICATE = "duplicate"  # the same Message-ID (or SES message) made a case already
+    AUTO_REPLY_IGNORED = "auto_reply_ignored"  # a machine sent it: never answered, no case
+    QUARANTINED = "quarantined"  # could not become a case (reason), kept for staff with the raw message
+
+
+class MailLogEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ses_message_id: str
+    received_at: datetime
+    outcome: MailOutcome
+    reason: str | None = None
+    case_reference: str | None = None
+    raw_key: str  # where the raw message is (the raw-mail bucket), for reprocessing and review
+    message_id: str | None = None
+    sender: str | None = None
+    subject: str | None = None
+    recipients: tuple[str, ...] = ()
