@@ -11,6 +11,7 @@ from amends.domain.errors import CaseNotFound, ConcurrentUpdate, Forbidden
 from amends.domain.events import DomainEvent
 from amends.domain.lifecycle import Action, Status
 from amends.domain.model import Actor, Case, Change, Channel, Person, Role
+from amends.domain.outgoing_mail import OutgoingMail
 from amends.services import complainant, intake, notifications, outbox, staff
 from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTaken
 from amends.settings import Settings
@@ -57,10 +58,10 @@ class MemoryRepository:
 
 class MemoryMailer:
     def __init__(self) -> None:
-        self.sent: list[dict] = []
+        self.sent: list[OutgoingMail] = []
 
-    def send(self, **message: str) -> str:
-        self.sent.append(message)
+    def send(self, mail: OutgoingMail) -> str:
+        self.sent.append(mail)
         return f"m-{len(self.sent)}"
 
 
@@ -150,8 +151,8 @@ def test_only_the_acknowledgement_is_mailed_and_only_by_email_with_consent() -> 
     ack, opened = repo.events[-1], repo.events[0]
     assert notifications.notify(opened, repo=repo, mailer=mailer, settings=SETTINGS).sent is False
     assert notifications.notify(ack, repo=repo, mailer=mailer, settings=SETTINGS).sent is True
-    assert mailer.sent[0]["to"] == "ada@example.com" and case.reference in mailer.sent[0]["subject"]
-    assert "18 January 2027" in mailer.sent[0]["body"]
+    assert mailer.sent[0].to == "ada@example.com" and case.reference in mailer.sent[0].subject
+    assert "18 January 2027" in mailer.sent[0].text
 
     by_phone = file(repo, complainant=Person(name="Bo", phone="+44 1"), preferred_contact_channel="phone").case
     no_consent = file(repo, consent={"contact": False}).case

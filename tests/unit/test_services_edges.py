@@ -14,6 +14,7 @@ from amends.domain.events import DomainEvent
 from amends.domain.handling import ClosureReason
 from amends.domain.lifecycle import Status
 from amends.domain.model import Actor, ContactChannel, Person, Representative
+from amends.domain.outgoing_mail import OutgoingMail
 from amends.domain.permissions import Command
 from amends.services import complainant, decision, handling, lifecycle, notifications, outbox, process, staff, timers
 from amends.services.common import hash_token, with_optimistic_retry
@@ -344,10 +345,10 @@ def test_intake_gives_up_after_five_taken_references() -> None:
 
 class Mailer:
     def __init__(self) -> None:
-        self.sent: list[dict[str, str | None]] = []
+        self.sent: list[OutgoingMail] = []
 
-    def send(self, *, to: str, subject: str, body: str, reply_to: str | None = None) -> str:
-        self.sent.append({"to": to, "subject": subject, "body": body, "reply_to": reply_to})
+    def send(self, mail: OutgoingMail) -> str:
+        self.sent.append(mail)
         return "msg-1"
 
 
@@ -374,8 +375,9 @@ def test_a_representative_is_written_to_and_a_complainant_without_email_is_left_
     sent = notifications.send_acknowledgement(REF.lower(), repo=repo, mailer=mailer, settings=SETTINGS)
     assert sent == notifications.Outcome(True, "sent as msg-1")
     [message] = mailer.sent
-    assert message["to"] == "bo@example.com" and message["reply_to"] == "complaints@example.com"
-    assert message["body"].startswith("Dear Bo Smith,\n\n")
+    assert message.to == "bo@example.com" and message.reply_to == "complaints@example.com"
+    assert message.text.startswith("Dear Bo Smith,\n\n")
+    assert message.automatic and message.kind == "acknowledgement" and message.case_reference == REF
 
     by_phone = {"preferred_contact_channel": ContactChannel.PHONE,
                 "complainant": Person(name="Ada", email="ada@example.com", phone="+44 20 7946 0000")}

@@ -1,5 +1,6 @@
-"""Sends complainant email through Amazon SES. Every message is marked as automatic so that
-well-behaved mail systems never answer it (and so can never start a mail loop)."""
+"""Sends email through Amazon SES as raw MIME, so the threading and loop-prevention headers reach the recipient
+exactly as written: ``In-Reply-To``/``References`` put a reply in the complainant's conversation, and
+``Auto-Submitted: auto-replied`` (RFC 3834) on automatic mail means well-behaved systems never answer it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,28 @@ from email.message import EmailMessage
 from typing import Any
 
 import boto3
+from amends.domain.outgoing_mail import OutgoingMail
+
+
+def to_mime(mail: OutgoingMail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    if mail.in_reply_to:
+        message["In-Reply-To"] = mail.in_reply_to
+    if mail.references:
+        message["References"] = " ".join(mail.references)
+    if mail.automatic:
+        message["Auto-Submitted"] = "auto-replied"
+    for name, value in mail.headers.items():
+        message[name] = value
+    message.set_content(mail.text)
+    if mail.html is not None:
+        message.add_alternative(mail.html, subtype="html")
+    return message
 
 
 class SesMailer:
@@ -14,16 +37,9 @@ class SesMailer:
         self.sender = sender
         self.client = client or boto3.client("ses")
 
-    def send(self, *, to: str, subject: str, body: str, reply_to: str | None = None) -> str:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = to
-        message["Subject"] = subject
-        if reply_to:
-            message["Reply-To"] = reply_to
-        message["Auto-Submitted"] = "auto-replied"
-        message.set_content(body)
+    def send(self, mail: OutgoingMail) -> str:
+        message = to_mime(mail, self.sender)
         response = self.client.send_raw_email(
-            Source=self.sender, Destinations=[to], RawMessage={"Data": message.as_bytes()}
+            Source=self.sender, Destinations=[mail.to], RawMessage={"Data": message.as_bytes()}
         )
         return response["MessageId"]

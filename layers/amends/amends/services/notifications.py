@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from amends.domain.deadlines import last_day
 from amends.domain.events import DomainEvent
 from amends.domain.model import Case, ContactChannel
+from amends.domain.outgoing_mail import OutgoingMail
 from amends.domain.reference import normalise
 from amends.services.intake import response_due_by
 from amends.services.ports import CaseRepository, Mailer
@@ -48,7 +49,8 @@ def send_acknowledgement(reference: str, *, repo: CaseRepository, mailer: Mailer
     if not sub.consent.contact:
         return Outcome(False, "the complainant did not agree to be contacted")
     subject, body = acknowledgement_text(case, settings)
-    message_id = mailer.send(to=contact.email, subject=subject, body=body, reply_to=settings.sender_address)
+    message_id = mailer.send(OutgoingMail(to=contact.email, subject=subject, text=body, reply_to=settings.sender_address,
+                                          case_reference=case.reference, kind="acknowledgement"))
     return Outcome(True, f"sent as {message_id}")
 
 

@@ -11,6 +11,7 @@ from amends.domain.events import DomainEvent
 from amends.domain.lifecycle import Status
 from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.model import Case, CaseListing, Change, Priority, TimelineEntry
+from amends.domain.outgoing_mail import OutgoingMail
 
 
 class ReferenceTaken(Exception):
@@ -79,8 +80,8 @@ class EventPublisher(Protocol):
 
 
 class Mailer(Protocol):
-    def send(self, *, to: str, subject: str, body: str, reply_to: str | None = None) -> str:
-        """Send a plain-text email; return the provider's message id."""
+    def send(self, mail: OutgoingMail) -> str:
+        """Send one email; return the provider's message id."""
         ...
 
 
