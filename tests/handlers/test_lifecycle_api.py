@@ -127,6 +127,16 @@ def test_reopen_is_offered_exactly_when_the_bare_request_is_accepted(stack) -> N
     assert "reopen" not in state["allowed_actions"]
 
 
+def test_an_investigation_is_offered_on_a_case_nobody_took_and_the_bare_request_makes_the_starter_owner(stack):
+    reference = file(stack)["reference"]
+    assert staff(stack, "api_staff_assess.json", reference, "handler")["statusCode"] == 200
+    case = body_of(staff(stack, "api_staff_get_case.json", reference, "handler", sub="han-s"))
+    assert case["owner"] is None and "start_investigation" in case["allowed_actions"]
+    started = staff(stack, "api_staff_start_investigation.json", reference, "handler", sub="han-s", body={})
+    assert started["statusCode"] == 200, body_of(started)
+    assert body_of(started)["status"] == "investigating" and body_of(started)["owner"] == "han-s"
+
+
 def test_four_eyes_and_approval_are_their_own_problems(stack) -> None:
     reference = file(stack)["reference"]
     assert staff(stack, "api_staff_assess.json", reference, "handler")["statusCode"] == 200

@@ -21,7 +21,7 @@ from amends.domain.errors import (
     ReopenWindowClosed,
 )
 from amends.domain.handling import ClosureReason, LinkRelation, Outcome, Remedy, RemedyKind
-from amends.domain.lifecycle import Action, Status
+from amends.domain.lifecycle import Action, Status, allowed_actions
 from amends.domain.model import Priority
 from amends.domain.permissions import Command
 from pydantic import ValidationError
@@ -80,14 +80,23 @@ def test_an_assessment_is_recorded_only_by_its_command() -> None:
 
 def test_investigating_needs_an_accountable_owner() -> None:
     case = walk(Status.ASSESSED)[0]
-    with pytest.raises(OwnerRequired) as refused:
-        steps.start_investigation(case, HANDLER, T0)
+    with pytest.raises(OwnerRequired) as refused:  # a bare transition cannot leave it without one
+        case.apply(Action.START_INVESTIGATION, HANDLER, T0)
     assert refused.value.status == "assessed" and "accountable owner" in str(refused.value)
     assert "start_investigation" in refused.value.allowed_actions
-    started = steps.start_investigation(case, HANDLER, T0, owner=HANDLER.id).case
-    assert started.status is Status.INVESTIGATING and started.owner == HANDLER.id
-    assigned = case.assign(HANDLER_2.id, SUPERVISOR, T0).case  # or the owner the case already has
+    started = steps.start_investigation(case, HANDLER_2, T0, owner=HANDLER_2.id).case  # the one named
+    assert started.status is Status.INVESTIGATING and started.owner == HANDLER_2.id
+    assert HANDLER_2.id in started.participants
+    assigned = case.assign(HANDLER_2.id, SUPERVISOR, T0).case  # else the owner the case already has
     assert steps.start_investigation(assigned, HANDLER, T0).case.owner == HANDLER_2.id
+
+
+def test_starting_an_investigation_nobody_has_taken_makes_the_starter_accountable() -> None:
+    case = walk(Status.ASSESSED)[0]
+    assert case.owner is None and "start_investigation" in allowed_actions(case.status)
+    started = steps.start_investigation(case, SUPERVISOR, T0)
+    assert started.case.status is Status.INVESTIGATING and started.case.owner == SUPERVISOR.id
+    assert SUPERVISOR.id in started.case.participants
 
 
 def test_a_handler_names_only_themselves_as_owner() -> None:

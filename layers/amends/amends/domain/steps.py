@@ -52,10 +52,13 @@ def assess(case: Case, findings: Findings, actor: Actor, at: datetime, rules: Pr
 
 
 def start_investigation(case: Case, actor: Actor, at: datetime, owner: str | None = None) -> Change:
-    """7.6: needs an accountable owner, the case's or one named here (who is then assigned)."""
+    """7.6: needs an accountable owner: the one named here (who is then assigned), else the case's, else the person
+    starting it, who becomes accountable. Without that last default the step offered in allowed_actions on a case
+    nobody has taken would be refused for want of an owner."""
     authorise(Command.START_INVESTIGATION, case, actor, at)
+    owner = owner or case.owner or actor.id
     update: dict = {}
-    if owner and owner != case.owner:
+    if owner != case.owner:
         if refused := assignment_refusal(actor, owner):
             raise refused
         update = {"owner": owner, "participants": _with(case.participants, owner)}

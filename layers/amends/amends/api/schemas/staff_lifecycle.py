@@ -34,9 +34,9 @@ class AssessmentRequest(Findings):
 
 
 class InvestigationRequest(_Request):
-    owner: StaffId | None = Field(None, description="The accountable owner (a staff user id, the token's sub), if "
-                                                    "the case has none yet or it should change. A handler may name "
-                                                    "only themselves.")
+    owner: StaffId | None = Field(None, description="The accountable owner (a staff user id, the token's sub). "
+                                                    "Without it, the case's owner; a case nobody has taken becomes "
+                                                    "the caller's. A handler may name only themselves.")
 
 
 class InformationRequestRequest(_Request):
