@@ -2,16 +2,21 @@
 (every route x the five roles), what a refusal says, and the problem types of the rules about persons and time.
 
 The role table is written out again here, not imported from amends.domain.permissions.ROLES: a change to the
-table in the code must fail this test until the README's table (the same rows) and this one are changed with it.
+table in the code must fail this test until the README's table (the same rows, read and compared here) and this
+one are changed with it.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 
-from .events import api, body_of
+from .events import api, body_of, load
+
+README = Path(__file__).parents[2] / "README.md"
 
 STAFF = "StaffApiFunction"
 PUBLIC = "PublicApiFunction"
@@ -57,6 +62,26 @@ def cases(stack) -> dict[str, str]:
     closing = staff(stack, "api_staff_close.json", closed, "manager")
     assert closing["statusCode"] == 200, closing
     return {"new": new, "closed": closed}
+
+
+def readme_role_table() -> dict[str, tuple[str, ...]]:
+    """The README's route x role table, keyed by the route's last path segments (``proposal/approval``)."""
+    lines = README.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| route (`POST /staff/cases/{reference}/"))
+    assert lines[start].split("|")[2:7] == [f" {role} " for role in ROLES]
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        route, *cells = (cell.strip() for cell in line.strip("|").split("|"))
+        rows[re.fullmatch(r"`([^`]+)`.*", route)[1]] = tuple(cells)
+    return rows
+
+
+def test_the_readme_role_table_is_the_one_tested_here() -> None:
+    routes = {load(name)["path"].removeprefix("/staff/cases/CMP-2026-7K3F9Q/"): cells for name, cells in TABLE.items()}
+    assert readme_role_table() == routes
+
 
 
 @pytest.mark.parametrize("role", ROLES)
