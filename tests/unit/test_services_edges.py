@@ -111,7 +111,7 @@ def test_what_the_complainant_is_told_at_each_step_and_by_when() -> None:
     assert first[1] == T0 + timedelta(days=28)
     assert told[(Status.INTERNAL_REVIEW, 1)][:2] == (
         "Someone who took no part in our decision is reviewing your complaint and will send you our final decision.",
-        None)
+        due)  # the review's outcome is the final response: due when the policy's final response is
     final = told[(Status.DECISION_COMMUNICATED, 2)]
     assert final[:2] == ("This is our final decision. Tell us whether you accept it; if you do not, you can refer "
                          "your complaint to the Financial Ombudsman Service within six months.", final[2].reply_due_at)

@@ -97,8 +97,9 @@ def next_step(case: Case, settings: Settings) -> NextStep:
         return NextStep(what="Tell us whether you accept our decision. If you do not, tell us why and someone who "
                              "took no part in it will review your complaint.", by=case.reply_due_at)
     if case.status is Status.INTERNAL_REVIEW:
+        # The review's outcome is the final response, so it is due when the policy's final response is.
         return NextStep(what="Someone who took no part in our decision is reviewing your complaint and will send you "
-                             "our final decision.")
+                             "our final decision.", by=response_due)
     if case.status is Status.CLOSED and case.closure:
         if case.closure.merged_into:
             return NextStep(what=f"Your complaint was the same as complaint {case.closure.merged_into} and has been "
