@@ -143,9 +143,14 @@ def handling_action(name: str):
 
 def test_a_complainant_sees_their_case_by_a_reference_typed_in_lower_case_and_nothing_with_a_wrong_token() -> None:
     repo, clock = at(Status.INVESTIGATING)
+    staff.add_note(REF, "INTERNAL: the fee was wrong", SUPERVISOR, repo=repo, clock=clock)
+    staff.assign_owner(REF, "handler-2", SUPERVISOR, reason="cover", repo=repo, clock=clock)
     record = complainant.view_case(REF.lower(), TOKEN, repo=repo)
     assert record.case.reference == REF
+    # What the service hands the view: every entry the complainant may see, and not the note or the assignment.
+    assert {"add_note", "assign"} <= {e.action for e in repo.timelines[REF]}
     assert [e.seq for e in record.timeline] == [e.seq for e in repo.timelines[REF] if e.complainant_visible]
+    assert {e.action for e in record.timeline}.isdisjoint({"add_note", "assign"})
     from amends.domain.errors import CaseNotFound
 
     for ref, token in [(REF, "wrong"), (REF, None), ("cmp-2026-zzzzzz", TOKEN)]:
