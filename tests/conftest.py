@@ -3,10 +3,12 @@ emulators `make run` uses."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -81,3 +83,19 @@ def sent_emails(to: str) -> list[object]:
         if raw and any(to in d for d in message.destinations):
             found.append(email.message_from_string(raw))
     return found
+
+
+def archived_events(stack: object, reference: str) -> list[dict[str, Any]]:
+    """Every event the case's bus received for the case ``reference``, as its archive (CaseEventsArchive) kept them:
+    its own events only, whatever other tests published."""
+    from moto.events.models import events_backends
+
+    backend = events_backends["123456789012"]["eu-west-2"]
+    events = []
+    for archive in list(backend.archives.values()):
+        for event in list(archive.events):
+            detail = event.get("detail")
+            detail = json.loads(detail) if isinstance(detail, str) else detail
+            if detail.get("case_reference") == reference:
+                events.append(detail)
+    return events

@@ -23,7 +23,7 @@ import boto3
 import pytest
 import requests
 
-from tests.conftest import sent_emails
+from tests.conftest import archived_events, sent_emails
 from tests.handlers.events import api, load
 
 from .test_over_http import COMPLAINT, token
@@ -133,21 +133,6 @@ def test_ten_staff_changes_to_one_case_at_once_lose_none_and_leave_no_gap(stack,
     owners = [e["after"]["owner"] for e in timeline if e["action"] == "assign"]
     assert sorted(owners) == sorted(f"owner-{run}-{i}" for i in range(1, 10, 2))
     assert case["owner"] == owners[-1]  # the last assignment is the one that holds
-
-
-def archived_events(stack, reference: str) -> list[dict[str, Any]]:
-    """Every event the case's bus received for the case, as its archive (CaseEventsArchive) kept them."""
-    from moto.events.models import events_backends
-
-    backend = events_backends["123456789012"]["eu-west-2"]
-    events = []
-    for archive in list(backend.archives.values()):
-        for event in list(archive.events):
-            detail = event.get("detail")
-            detail = json.loads(detail) if isinstance(detail, str) else detail
-            if detail.get("case_reference") == reference:
-                events.append(detail)
-    return events
 
 
 def test_the_outbox_publisher_and_sweeper_racing_publish_at_most_twice_and_consumers_act_once(stack, url) -> None:

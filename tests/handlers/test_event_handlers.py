@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from amends import wiring
@@ -15,17 +15,21 @@ from amends.domain.model import Actor, Channel, Person, Submission, open_case
 from amends.domain.reference import new_reference
 from amends_local.lambdas import FunctionError
 
-from ..conftest import sent_emails
+from ..conftest import archived_events, sent_emails
 from .events import load
 
 
 def new_case(email: str = "ada@example.com", **kw):
-    now = datetime.now(UTC)
+    return new_case_at(datetime.now(UTC), email, **kw)
+
+
+def new_case_at(at: datetime, email: str = "ada@example.com", *, quiet: bool = False, **kw):
+    """A case opened ``at``; ``quiet``: recorded without its CaseOpened event, so no lifecycle works on it."""
     sub = Submission(complainant=Person(name="Ada", email=email), product_or_service="Loan", description="d",
                      remedy_sought="unknown", **kw)
-    change = open_case(reference=new_reference(now), access_token_hash="h" * 64, submission=sub, channel=Channel.WEB,
-                       actor=Actor(kind="complainant", id="c"), received_at=now, received_at_local=now)
-    wiring.case_repository().record(change)
+    change = open_case(reference=new_reference(at), access_token_hash="h" * 64, submission=sub, channel=Channel.WEB,
+                       actor=Actor(kind="complainant", id="c"), received_at=at, received_at_local=at)
+    wiring.case_repository().record(change.model_copy(update={"events": ()}) if quiet else change)
     return change
 
 
@@ -119,9 +123,43 @@ def test_notifications_report_a_message_they_cannot_read(stack) -> None:
     assert failed.value.error_type == "BatchProcessingError"
 
 
-def test_the_sweeper_runs_on_schedule(stack) -> None:
+def stranded(event: DomainEvent) -> None:
+    """``event`` pending in the outbox, as if its stream record had been lost (the publisher gave up on its batch):
+    written first as an item the publisher's filter does not take (kind ``outbox`` on an INSERT), then as the outbox
+    item itself, a MODIFY, which the filter does not take either."""
+    repo = wiring.case_repository()
+    item = outbox_item(event)
+    repo.client.put_item(TableName=repo.table, Item=_to_item({**item, "kind": "stranded"}))
+    repo.client.put_item(TableName=repo.table, Item=_to_item(item))
+
+
+def outbox_item_of(event: DomainEvent) -> dict:
+    repo = wiring.case_repository()
+    key = outbox_item(event)
+    return repo.client.get_item(TableName=repo.table, ConsistentRead=True,
+                                Key=_to_item({"pk": key["pk"], "sk": key["sk"]}))["Item"]
+
+
+def test_the_sweeper_publishes_an_event_the_stream_publisher_never_saw(stack) -> None:
+    """A note's event stranded in the outbox, older than the grace period (five minutes): the scheduled sweeper finds
+    it, puts it on the bus and marks it published. Nothing consumes a note's event, so nothing else happens."""
+    ten_minutes_ago = datetime.now(UTC) - timedelta(minutes=10)
+    opened = new_case_at(ten_minutes_ago, quiet=True)
+    note = opened.case.add_note("Called the branch.", Actor(kind="staff", id="h1", roles=("handler",)),
+                                ten_minutes_ago)
+    wiring.case_repository().record(note.model_copy(update={"events": ()}))
+    [event] = note.events
+    stranded(event)
+    stack.wait_until_idle(timeout=30)
+    assert "due_pk" in outbox_item_of(event) and archived_events(stack, opened.case.reference) == []  # stranded
+
     result = stack.functions.invoke("OutboxSweeperFunction", load("schedule_outbox_sweep.json"))
-    assert set(result) == {"published", "failed"} and result["failed"] == 0
+    assert result["published"] >= 1 and result["failed"] == 0
+    item = outbox_item_of(event)
+    assert "due_pk" not in item and "published_at" in item  # marked: the next sweep leaves it alone
+    stack.wait_until_idle(timeout=30)
+    assert [(e["event_id"], e["type"]) for e in archived_events(stack, opened.case.reference)] == [
+        (event.event_id, "InternalNoteAdded")]  # on the bus, once
 
 
 def test_every_kind_of_change_is_published_from_the_stream(stack) -> None:

@@ -58,3 +58,20 @@ def test_a_persistent_stack_keeps_tables_clock_and_stream_position_across_restar
         time.sleep(1)  # give the stream poller time to (wrongly) replay the record
         second.wait_until_idle(timeout=20)
         assert item(second, f"seen#{key}")["deliveries"]["N"] == "1"
+
+
+def test_in_ci_the_suite_stops_when_dynamodb_local_cannot_start(tmp_path) -> None:
+    """With CI set, a run whose stack fell back to moto's DynamoDB (here: no java and no npm on the PATH) stops with
+    the reason and a failing exit code, instead of passing on an engine that is not Amazon's."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    probe = "tests/integration/test_case_repository.py::test_unknown_reference"  # any test on the session's stack
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", probe], cwd=ROOT,
+                         env={**os.environ, "CI": "1", "PATH": str(tmp_path)}, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "DynamoDB Local could not start" in run.stdout + run.stderr and "passed" not in run.stdout

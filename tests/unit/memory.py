@@ -1,5 +1,9 @@
 """An in-memory case repository that keeps the adapter's promises: a write lands only on the version it was decided
-on, a new reference only once, and the changes of one transaction all together or not at all."""
+on, a new reference only once, and the changes of one transaction all together or not at all.
+
+Races are real writes, not counted failures: ``races = n`` has someone else write first, before each of the next ``n``
+writes, what the table would then hold (a note on the stored case; another complaint under the same new reference).
+A retry that decides on the case it read before, or draws the same reference again, fails as it would on DynamoDB."""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from collections.abc import Sequence
 
 from amends.domain.errors import CaseNotFound, ConcurrentUpdate
 from amends.domain.events import DomainEvent
-from amends.domain.model import Case, Change, TimelineEntry
+from amends.domain.model import Actor, Case, Change, TimelineEntry
 from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTaken
+
+
+SOMEONE_ELSE = Actor(kind="staff", id="someone-else", roles=("supervisor",))
 
 
 class MemoryCaseRepository:
@@ -18,6 +25,7 @@ class MemoryCaseRepository:
         self.events: list[DomainEvent] = []
         self.transactions = 0
         self.before_write: list = []  # callables that race the next writes: one runs before each write
+        self.races = 0  # how many of the next writes someone else's write comes just before (see the module)
         self._racing = False
 
     def record(self, change: Change) -> None:
@@ -28,6 +36,14 @@ class MemoryCaseRepository:
             self._racing = True
             try:
                 self.before_write.pop(0)(self)
+            finally:
+                self._racing = False
+        if self.races and not self._racing:
+            self.races -= 1
+            self._racing = True
+            try:
+                for change in changes:
+                    self._someone_else_writes_first(change)
             finally:
                 self._racing = False
         if len({c.case.reference for c in changes}) != len(changes):
@@ -47,6 +63,15 @@ class MemoryCaseRepository:
             self.timelines.setdefault(ref, []).append(change.entry)
             self.events += change.events
         self.transactions += 1
+
+    def _someone_else_writes_first(self, change: Change) -> None:
+        ref = change.case.reference
+        if change.expected_version is None:  # another complaint, filed a moment before, drew the same reference
+            theirs = change.case.model_copy(update={"access_token_hash": "someone else's token".ljust(64, ".")})
+            self.record(change.model_copy(update={"case": theirs}))
+        elif ref in self.cases:  # a colleague's note lands first: the stored case is one version on
+            stored = self.cases[ref]
+            self.record(stored.add_note("meanwhile", SOMEONE_ELSE, stored.updated_at))
 
     def get(self, reference: str) -> Case:
         if reference not in self.cases:

@@ -7,53 +7,28 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from amends.domain.clock import FixedClock
-from amends.domain.errors import CaseNotFound, ConcurrentUpdate, Forbidden
+from amends.domain.errors import CaseNotFound, Forbidden
 from amends.domain.events import DomainEvent
 from amends.domain.lifecycle import Action, Status
-from amends.domain.model import Actor, Case, Change, Channel, Person, Role
+from amends.domain.model import Actor, Channel, Person, Role
 from amends.domain.outgoing_mail import OutgoingMail
 from amends.services import complainant, intake, notifications, outbox, staff
-from amends.services.ports import CasePage, CaseQuery, CaseRecord, ReferenceTaken
 from amends.settings import Settings
 
 from .conftest import make_submission
+from .memory import MemoryCaseRepository
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 SETTINGS = Settings(table_name="t", event_bus_name="b", sender_address="complaints@example.com")
 
 
-class MemoryRepository:
-    def __init__(self, taken: int = 0, conflicts: int = 0) -> None:
-        self.cases: dict[str, Case] = {}
-        self.timelines: dict[str, list] = {}
-        self.events: list[DomainEvent] = []
-        self.taken, self.conflicts = taken, conflicts
+class MemoryRepository(MemoryCaseRepository):
+    """The in-memory repository (tests/unit/memory.py), with the races of a test set up front: the next ``races``
+    writes each lose to someone else's write of the same item, which stays in the table."""
 
-    def record(self, change: Change) -> None:
-        ref = change.case.reference
-        if change.expected_version is None:
-            if self.taken:
-                self.taken -= 1
-                raise ReferenceTaken(ref)
-        elif self.conflicts:
-            self.conflicts -= 1
-            raise ConcurrentUpdate(ref)
-        elif self.cases[ref].version != change.expected_version:
-            raise ConcurrentUpdate(ref)
-        self.cases[ref] = change.case
-        self.timelines.setdefault(ref, []).append(change.entry)
-        self.events += change.events
-
-    def get(self, reference: str) -> Case:
-        if reference not in self.cases:
-            raise CaseNotFound(reference)
-        return self.cases[reference]
-
-    def get_with_timeline(self, reference: str) -> CaseRecord:
-        return CaseRecord(self.get(reference), list(self.timelines[reference]))
-
-    def list_cases(self, query: CaseQuery) -> CasePage:
-        return CasePage([c.listing() for c in self.cases.values()], None)
+    def __init__(self, races: int = 0) -> None:
+        super().__init__()
+        self.races = races
 
 
 class MemoryMailer:
@@ -76,8 +51,10 @@ class MemoryBus:
 
 
 class MemoryOutbox:
+    """Pending events until marked published, as the adapter's by-due index holds them."""
+
     def __init__(self, pending: list[DomainEvent]) -> None:
-        self.pending = pending
+        self.pending = list(pending)
         self.marked: list[str] = []
 
     def pending_events(self, older_than_iso: str, limit: int) -> list[DomainEvent]:
@@ -85,6 +62,7 @@ class MemoryOutbox:
 
     def mark_published(self, events: Sequence[DomainEvent], at: datetime) -> None:
         self.marked += [e.event_id for e in events]
+        self.pending = [e for e in self.pending if e.event_id not in self.marked]
 
 
 def file(repo: MemoryRepository, **kw: object) -> intake.FiledComplaint:
@@ -93,9 +71,10 @@ def file(repo: MemoryRepository, **kw: object) -> intake.FiledComplaint:
 
 
 def test_intake_draws_again_when_a_reference_is_taken() -> None:
-    repo = MemoryRepository(taken=2)
+    repo = MemoryRepository(races=2)  # twice, another complaint takes the reference drawn just before it is written
     filed = file(repo)
-    assert list(repo.cases) == [filed.case.reference]
+    assert len(repo.cases) == 3 and filed.case.reference in repo.cases
+    assert repo.cases[filed.case.reference].access_token_hash == filed.case.access_token_hash  # ours, not theirs
     # The default policy's final response: 56 days, to the end of the day (London, GMT in January).
     assert filed.response_due_by == datetime(2027, 1, 19, 0, 0, tzinfo=UTC)
     assert filed.case.sla.pinned.policy.id == "default"
@@ -122,10 +101,11 @@ def test_the_token_opens_only_its_own_case() -> None:
 def test_a_message_survives_a_concurrent_write() -> None:
     repo = MemoryRepository()
     filed = file(repo)
-    repo.conflicts = 2
+    repo.races = 2  # a colleague's note lands before each of the first two writes: decided again on the latest case
     case, entry = complainant.add_message(filed.case.reference, filed.access_token, "more", repo=repo,
                                           clock=FixedClock(T0))
-    assert entry.body == "more" and case.version == 2
+    assert entry.body == "more" and case.version == 4
+    assert [e.action for e in repo.timelines[case.reference]] == ["open", "add_note", "add_note", "add_message"]
 
 
 def test_only_the_right_roles_assign() -> None:
@@ -171,9 +151,13 @@ def test_outbox_marks_only_what_the_bus_accepted_and_sweeps_after_grace() -> Non
     failed = outbox.publish([opened, changed], publisher=MemoryBus(refuse={"CaseStatusChanged"}), outbox=store,
                             clock=FixedClock(T0))
     assert failed == [changed] and store.marked == [opened.event_id]
-    published, failed_count = outbox.sweep(grace_seconds=300, clock=FixedClock(T0 + timedelta(minutes=12)),
-                                           publisher=MemoryBus(), outbox=MemoryOutbox([opened, changed]))
-    assert (published, failed_count) == (1, 0)  # the acknowledgement event is still inside its grace period
+    later, bus = FixedClock(T0 + timedelta(minutes=12)), MemoryBus()
+    published, failed_count = outbox.sweep(grace_seconds=300, clock=later, publisher=bus, outbox=store)
+    assert (published, failed_count) == (0, 0)  # the opening is published, the acknowledgement inside its grace
+    later.advance(timedelta(minutes=10))
+    assert outbox.sweep(grace_seconds=300, clock=later, publisher=bus, outbox=store) == (1, 0)
+    assert outbox.sweep(grace_seconds=300, clock=later, publisher=bus, outbox=store) == (0, 0)  # marked: done
+    assert [e.event_id for e in bus.published] == [changed.event_id] and store.pending == []
 
 
 def test_lifecycle_steps_are_only_those_the_state_machine_may_ask_for() -> None:

@@ -144,9 +144,14 @@ def handling_action(name: str):
 
 def test_a_complainant_sees_their_case_by_a_reference_typed_in_lower_case_and_nothing_with_a_wrong_token() -> None:
     repo, clock = at(Status.INVESTIGATING)
+    staff.add_note(REF, "INTERNAL: the fee was wrong", SUPERVISOR, repo=repo, clock=clock)
+    staff.assign_owner(REF, "handler-2", SUPERVISOR, reason="cover", repo=repo, clock=clock)
     record = complainant.view_case(REF.lower(), TOKEN, repo=repo)
     assert record.case.reference == REF
+    # What the service hands the view: every entry the complainant may see, and not the note or the assignment.
+    assert {"add_note", "assign"} <= {e.action for e in repo.timelines[REF]}
     assert [e.seq for e in record.timeline] == [e.seq for e in repo.timelines[REF] if e.complainant_visible]
+    assert {e.action for e in record.timeline}.isdisjoint({"add_note", "assign"})
     from amends.domain.errors import CaseNotFound
 
     for ref, token in [(REF, "wrong"), (REF, None), ("cmp-2026-zzzzzz", TOKEN)]:
@@ -556,3 +561,30 @@ def test_a_command_is_tried_three_times_then_the_conflict_is_reported() -> None:
         return "done"
 
     assert with_optimistic_retry(second_time_lucky) == "done" and len(tries) == 3
+
+
+# -- every read-decide-write use case decides again on the latest case ------------------------------------------------
+
+RACED = [
+    ("assign an owner", Status.INVESTIGATING, "assign",
+     lambda repo, clock: staff.assign_owner(REF, "handler-2", SUPERVISOR, reason="cover", repo=repo, clock=clock)),
+    ("add a note", Status.INVESTIGATING, "add_note",
+     lambda repo, clock: staff.add_note(REF, "Called the branch.", HANDLER, repo=repo, clock=clock)),
+    ("a step through change_case", Status.RESPONSE_APPROVED, "communicate_decision",
+     lambda repo, clock: decision.communicate_decision(REF, HANDLER, repo=repo, clock=clock, settings=SETTINGS)),
+    ("the complainant's answer", Status.DECISION_COMMUNICATED, "close",
+     lambda repo, clock: complainant.answer_decision(REF, TOKEN, accept=True, reason=None, repo=repo, clock=clock,
+                                                     settings=SETTINGS)),
+    ("the complainant's message", Status.AWAITING_COMPLAINANT, "add_message",
+     lambda repo, clock: complainant.add_message(REF, TOKEN, "The current account.", repo=repo, clock=clock)),
+]
+
+
+@pytest.mark.parametrize(("status", "action", "use_case"), [r[1:] for r in RACED], ids=[r[0] for r in RACED])
+def test_a_use_case_raced_by_two_writes_decides_again_on_the_latest_case(status, action, use_case) -> None:
+    repo, clock = at(status)
+    version = repo.get(REF).version
+    repo.races = 2  # a colleague's note lands before each of its first two writes (tests/unit/memory.py)
+    use_case(repo, clock)
+    assert repo.get(REF).version == version + 3
+    assert [e.action for e in repo.timelines[REF]][-3:] == ["add_note", "add_note", action]

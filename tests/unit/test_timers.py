@@ -3,12 +3,13 @@ state as the adapters do)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from amends.domain.clock import FixedClock
-from amends.domain.errors import ActionNotAllowed, CaseNotFound, ConcurrentUpdate
+from amends.domain.errors import ActionNotAllowed
 from amends.domain.lifecycle import Action, Status
 from amends.domain.model import Actor, Case, Change
 from amends.domain.timers import REPLY_WINDOW, Timer, with_timers
@@ -19,6 +20,7 @@ from amends.services.timers import DueTimer
 from pydantic import ValidationError
 
 from .cases import COMPLAINANT, POLICY, walk
+from .memory import MemoryCaseRepository
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 SETTINGS = Settings(table_name="t", event_bus_name="b", decision_reply_days=28)
@@ -52,23 +54,18 @@ class Store:
             item.update(due_at=None, claimed_until=None, outcome=outcome)
 
 
-class Repository:
+class Repository(MemoryCaseRepository):
+    """The in-memory repository (tests/unit/memory.py): versions checked, races real writes; what lands also writes the
+    timers the change carries to the store, as the adapter does in the same transaction."""
+
     def __init__(self, store: Store) -> None:
-        self.cases: dict[str, Case] = {}
+        super().__init__()
         self.store = store
-        self.conflicts = 0
 
-    def get(self, reference: str) -> Case:
-        if reference not in self.cases:
-            raise CaseNotFound(reference)
-        return self.cases[reference]
-
-    def record(self, change: Change) -> None:
-        if self.conflicts:
-            self.conflicts -= 1
-            raise ConcurrentUpdate(change.case.reference)
-        self.cases[change.case.reference] = change.case
-        self.store.write(change)
+    def record_all(self, changes: Sequence[Change]) -> None:
+        super().record_all(changes)
+        for change in changes:
+            self.store.write(change)
 
 
 def decided(opened: Change, repo: Repository, clock: FixedClock) -> Case:
@@ -165,7 +162,7 @@ def test_a_timer_the_case_has_moved_past_is_settled_without_acting(world) -> Non
 def test_a_failed_handler_keeps_its_timer_for_a_later_run_and_holds_up_no_other(world, opened) -> None:
     store, repo, clock, case = world
     store.items[("CMP-2026-OTHER1", "unknown_timer")] = {"due_at": T0, "claimed_until": None}
-    repo.conflicts = 3  # the case keeps changing under the handler (it retries three times)
+    repo.races = 3  # the case keeps changing under the handler: someone writes it before each of its three tries
     clock.advance(timedelta(days=29))
     outcomes = {t.name: (o, d) for t, o, d in sweep(store, repo, clock).outcomes}
     assert outcomes["unknown_timer"] == ("failed", "no handler for timer unknown_timer")
@@ -174,6 +171,16 @@ def test_a_failed_handler_keeps_its_timer_for_a_later_run_and_holds_up_no_other(
     clock.advance(timers.CLAIM_FOR + timedelta(seconds=1))
     assert {t.name: o for t, o, _ in sweep(store, repo, clock).outcomes}[REPLY_WINDOW] == "fired"
     assert repo.get(case.reference).status is Status.CLOSED
+
+
+def test_a_handler_raced_by_other_writes_decides_again_on_the_latest_case(world) -> None:
+    store, repo, clock, case = world
+    repo.races = 2  # a colleague's note lands before each of the handler's first two writes
+    clock.advance(timedelta(days=29))
+    assert [(t.name, o) for t, o, _ in sweep(store, repo, clock).outcomes] == [(REPLY_WINDOW, "fired")]
+    closed = repo.get(case.reference)
+    assert closed.status is Status.CLOSED and closed.version == case.version + 3
+    assert [e.action for e in repo.timelines[case.reference]][-3:] == ["add_note", "add_note", "close"]
 
 
 def test_a_handler_that_breaks_fails_alone(world) -> None:
