@@ -4,6 +4,7 @@
 |--------------|---------------------------|---------|-------------------------------------------------------------|
 | mail log     | ``MAIL#<SES message id>`` | ``MAIL``  | what became of one inbound message                        |
 | claim        | ``MSGID#<sha256>``        | ``CLAIM`` | the case a Message-ID opened (one case per Message-ID)    |
+| origin       | ``ORIGIN#<reference>``    | ``MAIL``  | the Message-ID that opened a case (adapters/sent_mail.py) |
 
 A mail-log item is listed through ``by-received`` (``received_pk = MAIL``: every message) and ``by-status``
 (``status_pk = MAIL#<outcome>``), both sorted by receipt time then SES id, read backwards for newest first.
@@ -24,6 +25,7 @@ from amends.adapters.dynamodb import (
     _from_item,
     _to_item,
 )
+from amends.adapters.sent_mail import origin_item
 from amends.domain.errors import InvalidCursor
 from amends.domain.mail_log import MailLogEntry
 from amends.domain.model import Change
@@ -69,6 +71,9 @@ class DynamoMailLog:
         writes = self.cases.change_writes(change)
         writes.append({"Put": {"TableName": self.table, "Item": _to_item(mail_item(entry)),
                                "ConditionExpression": "attribute_not_exists(pk)"}})
+        if change.expected_version is None and entry.message_id and entry.case_reference:
+            writes.append({"Put": {"TableName": self.table, "Item": _to_item(
+                origin_item(entry.case_reference, entry.message_id, entry.subject))}})
         if message_id_key:
             claim = {**claim_key(message_id_key), "case_reference": change.case.reference,
                      "ses_message_id": entry.ses_message_id}
@@ -87,6 +92,9 @@ class DynamoMailLog:
         """Which condition failed, from the stored items (DynamoDB's cancellation reasons are not always given)."""
         if self.get(entry.ses_message_id) is not None:
             raise MailAlreadyClaimed(None, ses_message_id_seen=True) from error
+        if change.expected_version is None and entry.message_id and entry.case_reference:
+            writes.append({"Put": {"TableName": self.table, "Item": _to_item(
+                origin_item(entry.case_reference, entry.message_id, entry.subject))}})
         if message_id_key:
             claim = self.client.get_item(TableName=self.table, Key=_to_item(claim_key(message_id_key)),
                                          ConsistentRead=True).get("Item")
