@@ -92,9 +92,6 @@ class DynamoMailLog:
         """Which condition failed, from the stored items (DynamoDB's cancellation reasons are not always given)."""
         if self.get(entry.ses_message_id) is not None:
             raise MailAlreadyClaimed(None, ses_message_id_seen=True) from error
-        if change.expected_version is None and entry.message_id and entry.case_reference:
-            writes.append({"Put": {"TableName": self.table, "Item": _to_item(
-                origin_item(entry.case_reference, entry.message_id, entry.subject))}})
         if message_id_key:
             claim = self.client.get_item(TableName=self.table, Key=_to_item(claim_key(message_id_key)),
                                          ConsistentRead=True).get("Item")
