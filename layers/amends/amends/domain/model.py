@@ -314,6 +314,15 @@ class Case(BaseModel):
             complainant_visible=True, body=body, event_type="MessageAddedAfterClosure",
         )
 
+    def record_staff_reply(self, body: str, actor: Actor, at: datetime, *, to: str, message_id: str) -> Change:
+        """A reply staff sent by email (services/staff_replies.py sends it first): on the timeline, and shown to the
+        complainant on their status page. Whoever may write a note may reply, in any status."""
+        self._authorise("add_note", actor, at)
+        return self._change(
+            {}, actor, at, EntryKind.MESSAGE, "staff_reply", f"Sent by email to {to} as {message_id}",
+            complainant_visible=True, body=body, event_type="StaffReplySent",
+        )
+
     def record_bounce(self, summary: str, at: datetime) -> Change:
         """A delivery status notification about mail we sent on this case (staff only; the address is marked
         undeliverable elsewhere, by the mail guard's store)."""
