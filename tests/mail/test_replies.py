@@ -13,6 +13,8 @@ from amends.domain.mail_log import MailOutcome
 from amends.domain.sent_mail import SentMail
 from amends.services import email_intake, replies
 from amends.settings import Settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.cases import T0, opening, walk
 from tests.unit.memory import MemoryCaseRepository
@@ -163,3 +165,14 @@ def test_a_bounce_naming_another_recipient_or_not_our_message_marks_nobody() -> 
     assert forged.outcome is MailOutcome.BOUNCE_RECORDED and desk.store.bad == {}
     stranger = desk.ingest(dsn(original_id="not-ours@x"), ses_id="ses-r2")
     assert stranger.outcome is MailOutcome.AUTO_REPLY_IGNORED and desk.store.bad == {}
+
+
+@given(st.binary(max_size=2000) | st.builds(lambda head, body: head + b"\r\n\r\n" + body, st.sampled_from([
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=b",
+    b"In-Reply-To: <0100018c-aaaa@eu-west-2.amazonses.com>\r\nFrom: ada@example.com",
+    b"Subject: Re: CMP-2026-7K3F9Q\r\nFrom: x@y"]), st.binary(max_size=1000)))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_threading_never_makes_ingestion_raise(raw: bytes) -> None:
+    desk = Desk(Status.INVESTIGATING)
+    entry = desk.ingest(raw)
+    assert entry.outcome in set(MailOutcome)

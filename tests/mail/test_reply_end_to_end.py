@@ -96,3 +96,30 @@ def test_a_bounce_of_our_mail_is_recorded_and_stops_mail_to_the_address(stack) -
     from amends import wiring
 
     assert wiring.sent_mail().undeliverable(sender)
+
+
+def test_a_reply_to_the_case_address_without_threading_headers_lands_on_the_case(stack) -> None:
+    """A client that drops In-Reply-To (or a complainant who writes afresh to the address we gave): the token in the
+    recipient address, which the receipt rule takes because InboundRecipients lists the domain."""
+    url = stack.api_url
+    auth = {"Authorization": f"Bearer {token(url)}"}
+    sender = f"ola-{uuid.uuid4().hex[:8]}@example.org"
+    complaint = EmailMessage()
+    complaint["From"], complaint["To"], complaint["Subject"] = sender, "complaints@example.com", "Loan letter"
+    complaint["Message-ID"] = f"<{uuid.uuid4()}@example.org>"
+    complaint.set_content("Your letter about my loan was wrong.")
+    smtp_send(stack, complaint)
+    stack.wait_until_idle(timeout=60)
+    [ack] = sent_to(url, sender)
+
+    fresh = EmailMessage()
+    fresh["From"], fresh["To"], fresh["Subject"] = sender, ack["reply_to"], "one more thing"
+    fresh["Message-ID"] = f"<{uuid.uuid4()}@example.org>"
+    fresh.set_content("The letter was dated 2 March.")
+    smtp_send(stack, fresh)
+    stack.wait_until_idle(timeout=60)
+    [entry] = [e for e in requests.get(f"{url}/staff/mail", params={"limit": 20}, headers=auth, timeout=10)
+               .json()["items"] if e["message_id"] == fresh["Message-ID"].strip("<>")]
+    reference = ack["subject"].rsplit("[", 1)[1].rstrip("]")
+    assert (entry["outcome"], entry["case_reference"]) == ("added_to_case", reference)
+    assert entry["reason"] == "sent to the case's reply address"
