@@ -16,6 +16,7 @@ class MemorySentMail:
         self.counts: dict[tuple[str, datetime], int] = {}
         self.tokens: dict[str, str] = {}
         self.origins: dict[str, tuple[str, str]] = {}
+        self.latest: dict[str, str] = {}
 
     def record_sent(self, sent: SentMail) -> None:
         self.sent[message_id_key(sent.message_id)] = sent
@@ -44,6 +45,9 @@ class MemorySentMail:
 
     def origin_of(self, reference: str) -> tuple[str, str] | None:
         return self.origins.get(reference)
+
+    def latest_reply(self, reference: str) -> str | None:
+        return self.latest.get(reference)
 
 
 class KeepingMailer:

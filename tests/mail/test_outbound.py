@@ -98,3 +98,16 @@ def test_a_refused_acknowledgement_says_why_and_sends_nothing() -> None:
     sender, mailer = guard(store)
     outcome = notifications.send_acknowledgement(REF, repo=repo, mailer=sender, settings=SETTINGS, threads=store)
     assert not outcome.sent and "undeliverable" in outcome.detail and mailer.sent == []
+
+
+def test_after_a_reply_our_next_mail_answers_it_in_the_same_thread() -> None:
+    repo, store = MemoryCaseRepository(), MemorySentMail()
+    emailed_case(repo, store)
+    store.latest[REF] = "reply-2@mail.example.com"
+    from amends.services import email_threads
+
+    mail_out = email_threads.threaded(mail(automatic=False, kind="staff_reply", subject="Your complaint"),
+                                      repo.get(REF), store=store, settings=SETTINGS)
+    assert mail_out.in_reply_to == "<reply-2@mail.example.com>"
+    assert mail_out.references == ("<CAF-123@mail.example.com>", "<reply-2@mail.example.com>")
+    assert mail_out.subject == f"Re: Charged twice [{REF}]"

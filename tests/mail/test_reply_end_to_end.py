@@ -66,6 +66,11 @@ def test_a_reply_to_the_acknowledgement_lands_on_the_same_case(stack) -> None:
     messages = [e for e in case["timeline"] if e["action"] == "add_message"]
     assert [m["body"] for m in messages] == ["It was on the 3rd and the 4th."]
 
+    # Our next mail answers their reply, in the same thread.
+    sent = requests.post(f"{url}/staff/cases/{reference}/replies", headers=auth, json={"text": "Thank you."},
+                         timeout=10).json()
+    assert sent["in_reply_to"] == answer["Message-ID"]
+
 
 def test_a_bounce_of_our_mail_is_recorded_and_stops_mail_to_the_address(stack) -> None:
     url = stack.api_url

@@ -8,6 +8,7 @@
 | reply token       | ``REPLYTO#<reference>``     | ``TOKEN``           | the case's token (random, made once)          |
 | token's case      | ``RTOKEN#<token>``          | ``CASE``            | the reverse: the case a token was given for   |
 | origin            | ``ORIGIN#<reference>``      | ``MAIL``            | the Message-ID and subject that opened a case (written by mail_log) |
+| latest reply      | ``ORIGIN#<reference>``      | ``LATEST``          | the complainant's latest reply on the case (written by mail_log)    |
 
 Addresses and Message-IDs are hashed in keys; the address itself is kept in the item for staff.
 """
@@ -101,7 +102,16 @@ class DynamoSentMail:
         item = self._get(f"ORIGIN#{reference}", "MAIL")
         return (str(item["message_id"]), str(item.get("subject") or "")) if item else None
 
+    def latest_reply(self, reference: str) -> str | None:
+        item = self._get(f"ORIGIN#{reference}", "LATEST")
+        return str(item["message_id"]) if item else None
+
 
 def origin_item(reference: str, message_id: str, subject: str | None) -> dict[str, Any]:
     """Written with the case an email opens (adapters/mail_log.py), so the acknowledgement can answer that email."""
     return {"pk": f"ORIGIN#{reference}", "sk": "MAIL", "message_id": message_id, "subject": (subject or "")[:200]}
+
+
+def latest_item(reference: str, message_id: str) -> dict[str, Any]:
+    """Written with a reply added to the case (adapters/mail_log.py), so our next mail answers that reply."""
+    return {"pk": f"ORIGIN#{reference}", "sk": "LATEST", "message_id": message_id}

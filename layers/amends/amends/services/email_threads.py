@@ -23,13 +23,16 @@ MAX_SUBJECT_CHARS = 200
 def threaded(mail: OutgoingMail, case: Case, *, store: SentMailStore, settings: Settings,
              thread: tuple[str, ...] = ()) -> OutgoingMail:
     """``mail`` with the case's reply address, the reference in its subject and, when there is a conversation
-    (``thread``: Message-IDs, oldest first; else the email that opened the case), its threading headers."""
+    (``thread``: Message-IDs, oldest first; else the email that opened the case and the complainant's latest reply),
+    its threading headers: ``In-Reply-To`` the newest, ``References`` all of them."""
     base = settings.reply_address or settings.sender_address
     reply_to = reply_address(base, store.reply_token(case.reference)) if base else mail.reply_to
     subject = mail.subject
     origin = store.origin_of(case.reference) if case.channel is Channel.EMAIL else None
-    if not thread and origin:
-        thread = (origin[0],)
+    latest = store.latest_reply(case.reference)  # a web case's complainant may have replied to our mail too
+    if not thread:
+        thread = tuple(dict.fromkeys(m for m in (origin[0] if origin else None, latest) if m))
+    if origin:
         theirs = origin[1].strip()
         if theirs:
             subject = theirs if theirs.lower().startswith("re:") else f"Re: {theirs}"

@@ -154,3 +154,7 @@ class SentMailStore(Protocol):
     def origin_of(self, reference: str) -> tuple[str, str] | None:
         """The Message-ID and subject of the email that opened the case, when one did."""
         ...
+
+    def latest_reply(self, reference: str) -> str | None:
+        """The Message-ID of the complainant's latest email reply added to the case."""
+        ...
