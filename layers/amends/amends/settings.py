@@ -30,7 +30,7 @@ class Settings(BaseModel):
     state_machine_arn: str | None = None  # the CaseLifecycle state machine, for the function that starts executions
     # Email (amends.services.outbound, amends.services.email_threads): the address replies go to (a token is added
     # to it per case: complaints+<token>@...), and how many automatic messages one address gets per hour at most.
-    reply_address: str | None = Field(None, description="The inbound address replies are sent to, e.g. complaints@example.com.")
+    reply_address: str | None = Field(None, description="The inbound address replies go to (complaints@example.com).")
     automatic_mail_per_hour: int = Field(5, ge=1, description="Automatic emails to one address per hour, at most.")
     external_recourse: str = (
         "If you are not satisfied with our final response, or have not had it within the time frame, you can "

@@ -138,6 +138,7 @@ def reset() -> None:
     """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
     global _sessions
     _sessions = threading.local()
-    for factory in (dynamodb, case_repository, mail_log, raw_mail, event_publisher, mailer, sent_mail, execution_tokens, status_history, task_callbacks,
+    for factory in (dynamodb, case_repository, mail_log, raw_mail, event_publisher, mailer, sent_mail, execution_tokens,
+                    status_history, task_callbacks,
                     execution_starter, timer_store, get_settings):
         factory.cache_clear()

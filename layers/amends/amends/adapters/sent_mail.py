@@ -7,8 +7,10 @@
 | automatic counter | ``ADDR#<sha256 address>``   | ``AUTO#<hour>``     | automatic messages sent in that hour (TTL)    |
 | reply token       | ``REPLYTO#<reference>``     | ``TOKEN``           | the case's token (random, made once)          |
 | token's case      | ``RTOKEN#<token>``          | ``CASE``            | the reverse: the case a token was given for   |
-| origin            | ``ORIGIN#<reference>``      | ``MAIL``            | the Message-ID and subject that opened a case (written by mail_log) |
-| latest reply      | ``ORIGIN#<reference>``      | ``LATEST``          | the complainant's latest reply on the case (written by mail_log)    |
+| origin            | ``ORIGIN#<reference>``      | ``MAIL``            | the Message-ID and subject that opened a case |
+| latest reply      | ``ORIGIN#<reference>``      | ``LATEST``          | the complainant's latest reply on the case    |
+
+The last two are written by adapters/mail_log.py, in the transaction of the mail they record.
 
 Addresses and Message-IDs are hashed in keys; the address itself is kept in the item for staff.
 """

@@ -56,7 +56,7 @@ class ReplyClues:
 class Lookups:
     sent: Callable[[str], SentMail | None]  # our message by its Message-ID
     case_of_token: Callable[[str], str | None]  # the case a reply token was given for
-    contacts_of: Callable[[str], tuple[str, ...] | None]  # the case's complainant and representative addresses; None: no such case
+    contacts_of: Callable[[str], tuple[str, ...] | None]  # the complainant's and representative's addresses; None: no case
     reply_base: str | None  # the inbound address the tokens are added to
     reference_prefix: str
 
