@@ -13,7 +13,7 @@ from typing import Any
 
 from amends import wiring
 from amends.observability import logger, tracer
-from amends.services import email_intake
+from amends.services import email_intake, replies
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools.utilities.data_classes import SESEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,7 +35,9 @@ def receipt_of(event: SESEvent) -> email_intake.Receipt:
 def lambda_handler(event: SESEvent, context: LambdaContext) -> dict[str, Any]:
     receipt = receipt_of(event)
     raw = wiring.raw_mail().read(receipt.raw_key)
-    entry = email_intake.ingest(raw, receipt, mail_log=wiring.mail_log(), clock=get_clock(), settings=get_settings())
+    desk = replies.MailDesk(store=wiring.sent_mail(), repo=wiring.case_repository())
+    entry = email_intake.ingest(raw, receipt, mail_log=wiring.mail_log(), clock=get_clock(), settings=get_settings(),
+                                desk=desk)
     logger.info("inbound mail", extra={"ses_message_id": entry.ses_message_id, "outcome": entry.outcome.value,
                                        "reason": entry.reason, "reference": entry.case_reference})
     return {"outcome": entry.outcome.value, "case_reference": entry.case_reference}

@@ -13,6 +13,7 @@ from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference, serialize
 from amends.api.schemas.mail import MailList, MailSummary
+from amends.api.schemas.replies import StaffReplyRequest, StaffReplySent
 from amends.api.schemas.sla import SlaView
 from amends.api.schemas.staff import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
 from amends.api.schemas.staff_lifecycle import (
@@ -32,7 +33,7 @@ from amends.domain.lifecycle import Status
 from amends.domain.mail_log import MailOutcome
 from amends.domain.model import Actor, Case, Priority, TimelineEntry
 from amends.observability import logger, tracer
-from amends.services import decision, handling, intake, sla, staff
+from amends.services import decision, handling, intake, sla, staff, staff_replies
 from amends.services.ports import CaseQuery, MailQuery
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -160,6 +161,24 @@ def _step(description: str, errors: dict[int, str], *, json_body: bool = True) -
 
 def _state(case: Case, actor: Actor) -> CaseState:
     return CaseState.of(case, handling.allowed_actions(case, actor, clock=get_clock()))
+
+
+@app.post("/staff/cases/<reference>/replies", summary="Reply to the complainant by email", tags=["Staff"],
+          security=SECURED,
+          description="Sends the text to the complainant (or their representative) as an email threaded into their "
+                      "conversation, with the reference in the subject and the case's reply address; records it on "
+                      "the timeline and shows it on the complainant's status page. Their answer comes back to the case.",
+          responses=responses(201, "Sent and recorded", {
+              403: "Your role may not do this (auditors are read-only)", 404: "Unknown reference",
+              409: "Not sent (reply-not-sent): no email address, no consent to contact, or the address is "
+                   "undeliverable", 422: "Missing or invalid fields"}, json_body=True, staff=True))
+def send_reply(reference: Reference, request: Annotated[StaffReplyRequest, Body()]) -> Response[StaffReplySent]:
+    case, entry, mail, message_id = staff_replies.send_reply(
+        reference, request.text, _actor(), repo=wiring.case_repository(), mailer=wiring.outbound(),
+        threads=wiring.sent_mail(), clock=get_clock(), settings=get_settings())
+    sent = StaffReplySent(reference=case.reference, seq=entry.seq, at=entry.at, to=mail.to, subject=mail.subject,
+                          message_id=message_id, in_reply_to=mail.in_reply_to)
+    return Response(201, content_type="application/json", body=sent, headers=NO_STORE)
 
 
 @app.post("/staff/cases/<reference>/assessment", summary="Assess a complaint (7.5)", tags=["Lifecycle"],

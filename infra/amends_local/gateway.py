@@ -20,7 +20,8 @@ handlers see the events they will see on AWS and clients see the answers they wi
 The HTTP side (reading requests within API Gateway's 10 MB, writing replies) is :mod:`amends_local.gateway_http`.
 
 Local-only extras, not part of the API and not in template.yaml: ``GET /openapi.json``, ``GET /docs`` (Swagger UI,
-served offline), ``GET|POST /_local/clock``, ``POST /_local/token`` and ``GET /local-idp/.well-known/jwks.json``.
+served offline), ``GET|POST /_local/clock``, ``POST /_local/token``, ``GET /_local/mail`` (the mail the stack sent:
+:mod:`amends_local.sent_mail`) and ``GET /local-idp/.well-known/jwks.json``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from amends_local import limits
+from amends_local import limits, sent_mail
 from amends_local.auth import ROLES, LocalIdentityProvider, TokenRejected, check_role, claims_for_api_gateway
 from amends_local.environments import FunctionBusy
 from amends_local.gateway_http import MAX_PAYLOAD_BYTES, Reply, Request, Server
@@ -228,6 +229,8 @@ class Gateway:
             ("GET", "/_local/clock"): lambda _: self._clock_state(),
             ("POST", "/_local/clock"): self._advance_clock,
             ("POST", "/_local/token"): self._token,
+            ("GET", "/_local/mail"): lambda request: sent_mail.serve(request, sent_mail.sent_mail_dir(state_dir),
+                                                                     json_reply, problem),
         }
         for asset in SWAGGER_ASSETS:
             self._local_routes[("GET", f"/docs/{asset}")] = self._swagger_asset

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amends_local import limits
+from amends_local import limits, sent_mail
 from amends_local.clock import RuntimeClock
 from amends_local.environments import (
     STOP_GRACE,
@@ -69,8 +69,9 @@ class MeteredCall:
 
 class FunctionRegistry:
     def __init__(self, template: Template, *, root: Path | None = None, clock: RuntimeClock | None = None,
-                 log_dir: Path | None = None, meter_calls: bool = False) -> None:
+                 log_dir: Path | None = None, meter_calls: bool = False, mail_dir: Path | None = None) -> None:
         self.template = template
+        self.mail_dir = mail_dir  # where handlers keep a copy of each email they send (amends_local.sent_mail)
         self.root = root or template.root
         self.functions: dict[str, Function] = template.functions()
         self.clock = clock
@@ -88,6 +89,8 @@ class FunctionRegistry:
     def start(self, *, dynamodb_endpoint: str, moto_endpoint: str) -> None:
         """Start one environment per function; their imports run in parallel, meanwhile (``wait_ready``)."""
         self._runtime = runtime_environment(dynamodb_endpoint=dynamodb_endpoint, moto_endpoint=moto_endpoint)
+        if self.mail_dir is not None:
+            self._runtime[sent_mail.ENV_VAR] = str(self.mail_dir)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             for logical_id in self.functions:

@@ -29,6 +29,7 @@ from typing import Any
 from amends_local import moto_server
 from amends_local.aws import client
 from amends_local.clock import RuntimeClock
+from amends_local.sent_mail import sent_mail_dir
 from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 from amends_local.eventbridge_bridge import EventBridgeBridge
 from amends_local.iam import Authorizer
@@ -169,7 +170,8 @@ class LocalStack:
 
     def _registry(self) -> FunctionRegistry:
         return FunctionRegistry(
-            self.template, root=self.root, clock=self.clock, log_dir=self.log_dir, meter_calls=self.meter_calls
+            self.template, root=self.root, clock=self.clock, log_dir=self.log_dir, meter_calls=self.meter_calls,
+            mail_dir=sent_mail_dir(self.state_dir),
         )
 
     def _log_runtime_to_file(self, path: Path) -> None:
@@ -352,6 +354,7 @@ class LocalStack:
             ]
         if self.smtp_address:
             lines.append(f"SMTP (SES)     {self.smtp_address}  (mail for the receipt rule's InboundRecipients)")
+        lines.append(f"Sent mail      {sent_mail_dir(self.state_dir)}  (.eml files; listed at /_local/mail)")
         lines += [
             f"DynamoDB       {self.dynamodb_endpoint}"
             + ("" if self.dynamodb_endpoint != self.moto_endpoint else " (moto: DynamoDB Local unavailable)"),

@@ -101,3 +101,26 @@ def test_a_missing_openapi_document_says_how_to_make_it(start_gateway, stub_temp
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
     assert "make docs" in response.json()["detail"]
+
+
+def test_the_mail_the_stack_sent_is_listed_and_served(url, tmp_path) -> None:
+    from email.message import EmailMessage
+
+    from amends_local.sent_mail import sent_mail_dir
+
+    assert requests.get(f"{url}/_local/mail", timeout=10).json()["messages"] == []
+    folder = sent_mail_dir(tmp_path)
+    folder.mkdir(parents=True)
+    for name, subject in (("20260701T090000-acknowledgement-a.eml", "first"), ("20260701T100000-staff_reply-b.eml",
+                                                                                "second")):
+        message = EmailMessage()
+        message["To"], message["Subject"], message["Message-ID"] = "ada@example.com", subject, f"<{name}@x>"
+        message.set_content("Hello")
+        (folder / name).write_bytes(message.as_bytes())
+    listed = requests.get(f"{url}/_local/mail", timeout=10).json()
+    assert [m["subject"] for m in listed["messages"]] == ["second", "first"]  # newest first
+    one = requests.get(f"{url}/_local/mail", params={"name": listed["messages"][1]["name"]}, timeout=10)
+    assert one.headers["Content-Type"] == "message/rfc822" and b"Subject: first" in one.content
+    for bad in ("../clock.json", "nope.eml", "x.txt"):
+        refused = requests.get(f"{url}/_local/mail", params={"name": bad}, timeout=10)
+        assert refused.status_code == 404 and refused.headers["Content-Type"] == "application/problem+json"

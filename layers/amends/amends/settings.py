@@ -28,6 +28,10 @@ class Settings(BaseModel):
     outbox_grace_seconds: int = Field(300, ge=0)
     raw_mail_bucket: str | None = None  # where SES stores inbound mail, for the email ingest function
     state_machine_arn: str | None = None  # the CaseLifecycle state machine, for the function that starts executions
+    # Email (amends.services.outbound, amends.services.email_threads): the address replies go to (a token is added
+    # to it per case: complaints+<token>@...), and how many automatic messages one address gets per hour at most.
+    reply_address: str | None = Field(None, description="The inbound address replies go to (complaints@example.com).")
+    automatic_mail_per_hour: int = Field(5, ge=1, description="Automatic emails to one address per hour, at most.")
     external_recourse: str = (
         "If you are not satisfied with our final response, or have not had it within the time frame, you can "
         "refer your complaint to the ombudsman free of charge, usually within six months of our final response."
@@ -79,6 +83,8 @@ _OPTIONAL_ENV = {
     "external_recourse": "EXTERNAL_RECOURSE",
     "jurisdiction": "JURISDICTION",
     "sla_config_dir": "SLA_CONFIG_DIR",
+    "reply_address": "REPLY_ADDRESS",
+    "automatic_mail_per_hour": "AUTOMATIC_MAIL_PER_HOUR",
 }
 
 

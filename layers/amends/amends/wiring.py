@@ -6,8 +6,10 @@ environment (AWS_ENDPOINT_URL_*), so the same code runs against AWS and against 
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -22,9 +24,12 @@ from amends.adapters.executions import (
 )
 from amends.adapters.mail_log import DynamoMailLog
 from amends.adapters.raw_mail import S3RawMail
+from amends.adapters.local_mail import LocalMailCopy
+from amends.adapters.sent_mail import DynamoSentMail
 from amends.adapters.ses import SesMailer
 from amends.adapters.timers import DynamoTimerStore
-from amends.settings import get_settings
+from amends.services.outbound import GuardedMailer
+from amends.settings import get_clock, get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -88,6 +93,20 @@ def mailer() -> SesMailer:
 
 
 @cache
+def sent_mail() -> DynamoSentMail:
+    return DynamoSentMail(get_settings().table_name, dynamodb())
+
+
+def outbound() -> GuardedMailer:
+    """The mailer every send goes through (amends.services.outbound); built per invocation, for the clock. Under
+    the local runtime (AMENDS_LOCAL_MAIL_DIR set) each message is also kept as an .eml file."""
+    ses = mailer()
+    local_dir = os.environ.get("AMENDS_LOCAL_MAIL_DIR")
+    sender = LocalMailCopy(ses, Path(local_dir), get_clock()) if local_dir else ses
+    return GuardedMailer(sender, sent_mail(), clock=get_clock(), settings=get_settings(), message_id_of=ses.message_id_of)
+
+
+@cache
 def execution_tokens() -> DynamoExecutionTokens:
     return DynamoExecutionTokens(get_settings().table_name, dynamodb())
 
@@ -119,6 +138,7 @@ def reset() -> None:
     """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
     global _sessions
     _sessions = threading.local()
-    for factory in (dynamodb, case_repository, mail_log, raw_mail, event_publisher, mailer, execution_tokens, status_history, task_callbacks,
+    for factory in (dynamodb, case_repository, mail_log, raw_mail, event_publisher, mailer, sent_mail, execution_tokens,
+                    status_history, task_callbacks,
                     execution_starter, timer_store, get_settings):
         factory.cache_clear()

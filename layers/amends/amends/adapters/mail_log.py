@@ -4,6 +4,8 @@
 |--------------|---------------------------|---------|-------------------------------------------------------------|
 | mail log     | ``MAIL#<SES message id>`` | ``MAIL``  | what became of one inbound message                        |
 | claim        | ``MSGID#<sha256>``        | ``CLAIM`` | the case a Message-ID opened (one case per Message-ID)    |
+| origin       | ``ORIGIN#<reference>``    | ``MAIL``  | the Message-ID that opened a case (adapters/sent_mail.py) |
+| latest reply | ``ORIGIN#<reference>``    | ``LATEST``| the Message-ID of the complainant's latest reply          |
 
 A mail-log item is listed through ``by-received`` (``received_pk = MAIL``: every message) and ``by-status``
 (``status_pk = MAIL#<outcome>``), both sorted by receipt time then SES id, read backwards for newest first.
@@ -24,8 +26,9 @@ from amends.adapters.dynamodb import (
     _from_item,
     _to_item,
 )
+from amends.adapters.sent_mail import latest_item, origin_item
 from amends.domain.errors import InvalidCursor
-from amends.domain.mail_log import MailLogEntry
+from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.model import Change
 from amends.services.ports import MailAlreadyClaimed, MailPage, MailQuery, ReferenceTaken
 
@@ -69,6 +72,12 @@ class DynamoMailLog:
         writes = self.cases.change_writes(change)
         writes.append({"Put": {"TableName": self.table, "Item": _to_item(mail_item(entry)),
                                "ConditionExpression": "attribute_not_exists(pk)"}})
+        if entry.message_id and entry.case_reference and change.expected_version is None:
+            writes.append({"Put": {"TableName": self.table, "Item": _to_item(
+                origin_item(entry.case_reference, entry.message_id, entry.subject))}})
+        elif entry.message_id and entry.case_reference and entry.outcome is MailOutcome.ADDED_TO_CASE:
+            writes.append({"Put": {"TableName": self.table, "Item": _to_item(
+                latest_item(entry.case_reference, entry.message_id))}})
         if message_id_key:
             claim = {**claim_key(message_id_key), "case_reference": change.case.reference,
                      "ses_message_id": entry.ses_message_id}

@@ -32,10 +32,21 @@ def to_mime(mail: OutgoingMail, sender: str) -> EmailMessage:
     return message
 
 
+def ses_message_id(provider_id: str, region: str) -> str:
+    """The Message-ID header SES gives a message (it replaces any we write): the id SendRawEmail returned, at
+    ``email.amazonses.com`` in us-east-1 and at ``<region>.amazonses.com`` elsewhere. Replies quote this one."""
+    host = "email.amazonses.com" if region == "us-east-1" else f"{region}.amazonses.com"
+    return f"<{provider_id}@{host}>"
+
+
 class SesMailer:
     def __init__(self, sender: str, client: Any | None = None) -> None:
         self.sender = sender
         self.client = client or boto3.client("ses")
+        self.region = self.client.meta.region_name
+
+    def message_id_of(self, provider_id: str) -> str:
+        return ses_message_id(provider_id, self.region)
 
     def send(self, mail: OutgoingMail) -> str:
         message = to_mime(mail, self.sender)

@@ -33,6 +33,7 @@ from amends.domain.errors import (
     OwnerRequired,
     ReasonRequired,
     ReopenWindowClosed,
+    ReplyNotSent,
 )
 
 PROBLEM_BASE = "https://amends.dev/problems/"
@@ -204,6 +205,10 @@ def install(app: ApiGatewayResolver) -> None:
     @app.exception_handler(InvalidLink)
     def _link(error: InvalidLink) -> Response:
         return problem(422, "invalid-link", "These complaints cannot be linked", str(error), instance=path())
+
+    @app.exception_handler(ReplyNotSent)
+    def _reply(error: ReplyNotSent) -> Response:
+        return problem(409, "reply-not-sent", "The reply was not sent", str(error), instance=path())
 
     @app.exception_handler(DetailsRequired)
     def _details(error: DetailsRequired) -> Response:

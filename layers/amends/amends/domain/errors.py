@@ -97,3 +97,8 @@ class InvalidCursor(DomainError):
     def __init__(self) -> None:
         super().__init__("The cursor is not one this API gave out (or it has been altered). "
                          "Start again from the first page, without a cursor.")
+
+
+class ReplyNotSent(DomainError):
+    """A staff reply by email was not sent: no address, no consent to contact, or the delivery guard refused
+    (an undeliverable address). Nothing was recorded."""

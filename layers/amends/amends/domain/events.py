@@ -96,6 +96,12 @@ CATALOGUE: dict[str, tuple[str, type[BaseModel]]] = {
     "InternalNoteAdded": ("Staff added an internal note (never shown to the complainant; the note itself stays in "
                           "the case).", ChangeData),
     "MessageAdded": ("The complainant added information to their case (the text stays in the case).", ChangeData),
+    "MessageAddedAfterClosure": ("The complainant wrote (by email) to their closed case inside its reopen window: "
+                                 "kept on the case for staff to decide whether to reopen.", ChangeData),
+    "StaffReplySent": ("Staff sent the complainant a reply by email (the text stays in the case; data.reason names "
+                       "the Message-ID).", ChangeData),
+    "MailBounced": ("Mail we sent on a case bounced (data.reason: the recipients and their status codes).",
+                    ChangeData),
     "UrgentCaseFlagged": ("An assessment made a case urgent (a safety risk always does; 7.5).", UrgentCaseFlaggedData),
     "CaseLinked": ("A case was linked to another: as related, or because the other was merged into it.",
                    CaseLinkedData),

@@ -13,6 +13,8 @@ class MailOutcome(StrEnum):
     DUPLICATE = "duplicate"  # the same Message-ID (or SES message) made a case already
     AUTO_REPLY_IGNORED = "auto_reply_ignored"  # a machine sent it: never answered, no case
     QUARANTINED = "quarantined"  # could not become a case (reason), kept for staff with the raw message
+    ADDED_TO_CASE = "added_to_case"  # a reply to something we sent: a complainant message on its case
+    BOUNCE_RECORDED = "bounce_recorded"  # a delivery status notification about our mail: on the case, address marked
 
 
 class MailLogEntry(BaseModel):

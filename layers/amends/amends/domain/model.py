@@ -302,6 +302,35 @@ class Case(BaseModel):
             detail={"other_reference": link.reference, "relation": link.relation.value},
         )
 
+    def add_message_after_closure(self, body: str, actor: Actor, at: datetime) -> Change:
+        """A complainant's message (a reply by email) to a closed case inside its reopen window: kept on the case and
+        flagged for staff (``MessageAddedAfterClosure``), who decide whether to reopen; the status stays closed."""
+        if self.status is not Status.CLOSED or self.closure is None or at > self.closure.reopen_until:
+            raise ActionNotAllowed(self.reference, "add_message", self.status,
+                                   why="Only a closed case inside its reopen window takes a message after closure.")
+        return self._change(
+            {}, actor, at, EntryKind.MESSAGE, "add_message_after_closure",
+            "Received after closure, inside the reopen window: staff to decide whether to reopen",
+            complainant_visible=True, body=body, event_type="MessageAddedAfterClosure",
+        )
+
+    def record_staff_reply(self, body: str, actor: Actor, at: datetime, *, to: str, message_id: str) -> Change:
+        """A reply staff sent by email (services/staff_replies.py sends it first): on the timeline, and shown to the
+        complainant on their status page. Whoever may write a note may reply, in any status."""
+        self._authorise("add_note", actor, at)
+        return self._change(
+            {}, actor, at, EntryKind.MESSAGE, "staff_reply", f"Sent by email to {to} as {message_id}",
+            complainant_visible=True, body=body, event_type="StaffReplySent",
+        )
+
+    def record_bounce(self, summary: str, at: datetime) -> Change:
+        """A delivery status notification about mail we sent on this case (staff only; the address is marked
+        undeliverable elsewhere, by the mail guard's store)."""
+        return self._change(
+            {}, Actor.system("mail"), at, EntryKind.NOTE, "record_bounce", summary[:REASON_MAX_CHARS],
+            complainant_visible=False, event_type="MailBounced",
+        )
+
     def escalate(self, at: datetime) -> Change | None:
         """The sweep's SLA check: the escalation rules reached by ``at`` and not fired yet, fired in one change (a
         staff-only timeline entry, ``SlaEscalated`` per rule for the notifier, the rules' own actions). None when

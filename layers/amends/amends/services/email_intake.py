@@ -20,6 +20,7 @@ from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.mail_loops import automatic_mail
 from amends.domain.model import LONG_TEXT_MAX_CHARS, Actor, Channel, Person, Submission, open_case
 from amends.domain.reference import new_reference
+from amends.services import replies
 from amends.services.common import hash_token
 from amends.services.ports import MailAlreadyClaimed, MailLog, ReferenceTaken
 from amends.settings import Settings
@@ -41,8 +42,10 @@ class Receipt:
     dmarc_policy: str | None = None
 
 
-def ingest(raw: bytes, receipt: Receipt, *, mail_log: MailLog, clock: Clock, settings: Settings) -> MailLogEntry:
-    """Never raises for anything in the message; returns its mail-log entry (the earlier one on redelivery)."""
+def ingest(raw: bytes, receipt: Receipt, *, mail_log: MailLog, clock: Clock, settings: Settings,
+           desk: replies.MailDesk | None = None) -> MailLogEntry:
+    """Never raises for anything in the message; returns its mail-log entry (the earlier one on redelivery).
+    With ``desk`` (the record of sent mail), bounces and replies to our mail go to their cases (services/replies)."""
     earlier = mail_log.get(receipt.ses_message_id)
     if earlier is not None:
         return earlier
@@ -57,9 +60,16 @@ def ingest(raw: bytes, receipt: Receipt, *, mail_log: MailLog, clock: Clock, set
     refused = verdict_refusal(receipt)
     if refused:
         return mail_log.record(logged(MailOutcome.QUARANTINED, refused))
+    if desk is not None and (bounce := replies.record_bounce(raw, mail, logged, desk=desk, mail_log=mail_log,
+                                                             clock=clock)):
+        return bounce
     automatic = automatic_mail(mail.headers, mail.sender_address)
     if automatic:
         return mail_log.record(logged(MailOutcome.AUTO_REPLY_IGNORED, automatic))
+    reply = None if desk is None else replies.add_reply(mail, receipt.recipients, logged, desk=desk,
+                                                         mail_log=mail_log, clock=clock, settings=settings)
+    if isinstance(reply, MailLogEntry):
+        return reply
     try:
         submission = submission_from(mail)
     except ValueError as why:
@@ -72,9 +82,12 @@ def ingest(raw: bytes, receipt: Receipt, *, mail_log: MailLog, clock: Clock, set
             reference=new_reference(at, settings.reference_prefix), access_token_hash=hash_token(secrets.token_urlsafe(32)),
             submission=submission, channel=Channel.EMAIL, actor=actor, received_at=at,
             received_at_local=at.astimezone(settings.zone))
-        entry = logged(MailOutcome.CASE_CREATED, reference=change.case.reference)
+        entry = logged(MailOutcome.CASE_CREATED, reply.why if reply else None, change.case.reference)
         try:
-            return mail_log.record_case(change, entry, message_id_key=mail.message_id_hash)
+            entry = mail_log.record_case(change, entry, message_id_key=mail.message_id_hash)
+            if reply is not None and desk is not None:  # opened instead of going into the case it named: linked
+                return replies.link_new_case(entry, reply, repo=desk.repo, at=at)
+            return entry
         except ReferenceTaken:
             continue
         except MailAlreadyClaimed as claimed:

@@ -9,8 +9,10 @@ from amends.domain.events import DomainEvent
 from amends.domain.model import Case, ContactChannel
 from amends.domain.outgoing_mail import OutgoingMail
 from amends.domain.reference import normalise
+from amends.services import email_threads
 from amends.services.intake import response_due_by
-from amends.services.ports import CaseRepository, Mailer
+from amends.services.outbound import MailRefused
+from amends.services.ports import CaseRepository, Mailer, SentMailStore
 from amends.settings import Settings
 
 
@@ -40,7 +42,8 @@ def acknowledgement_text(case: Case, settings: Settings) -> tuple[str, str]:
     return subject, body
 
 
-def send_acknowledgement(reference: str, *, repo: CaseRepository, mailer: Mailer, settings: Settings) -> Outcome:
+def send_acknowledgement(reference: str, *, repo: CaseRepository, mailer: Mailer, settings: Settings,
+                         threads: SentMailStore | None = None) -> Outcome:
     case = repo.get(normalise(reference))
     sub = case.submission
     contact = sub.representative or sub.complainant
@@ -49,13 +52,20 @@ def send_acknowledgement(reference: str, *, repo: CaseRepository, mailer: Mailer
     if not sub.consent.contact:
         return Outcome(False, "the complainant did not agree to be contacted")
     subject, body = acknowledgement_text(case, settings)
-    message_id = mailer.send(OutgoingMail(to=contact.email, subject=subject, text=body, reply_to=settings.sender_address,
-                                          case_reference=case.reference, kind="acknowledgement"))
+    mail = OutgoingMail(to=contact.email, subject=subject, text=body, reply_to=settings.sender_address,
+                        case_reference=case.reference, kind="acknowledgement")
+    if threads is not None:  # a reply to the complainant's email, with the case's reply address (email_threads)
+        mail = email_threads.threaded(mail, case, store=threads, settings=settings)
+    try:
+        message_id = mailer.send(mail)
+    except MailRefused as refused:
+        return Outcome(False, str(refused))
     return Outcome(True, f"sent as {message_id}")
 
 
-def notify(event: DomainEvent, *, repo: CaseRepository, mailer: Mailer, settings: Settings) -> Outcome:
+def notify(event: DomainEvent, *, repo: CaseRepository, mailer: Mailer, settings: Settings,
+           threads: SentMailStore | None = None) -> Outcome:
     """Which events the complainant hears about, and how. Only the acknowledgement so far."""
     if event.type == "CaseStatusChanged" and event.data.get("action") == "acknowledge":
-        return send_acknowledgement(event.case_reference, repo=repo, mailer=mailer, settings=settings)
+        return send_acknowledgement(event.case_reference, repo=repo, mailer=mailer, settings=settings, threads=threads)
     return Outcome(False, f"no notification for {event.type}")

@@ -12,6 +12,7 @@ from amends.domain.lifecycle import Status
 from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.model import Case, CaseListing, Change, Priority, TimelineEntry
 from amends.domain.outgoing_mail import OutgoingMail
+from amends.domain.sent_mail import SentMail
 
 
 class ReferenceTaken(Exception):
@@ -122,4 +123,38 @@ class MailLog(Protocol):
 
     def list_mail(self, query: MailQuery) -> MailPage:
         """Newest first. Raises ``InvalidCursor``."""
+        ...
+
+
+class SentMailStore(Protocol):
+    """What we sent and to whom we may send: the record replies and bounces are matched by, undeliverable addresses,
+    the per-address budget of automatic mail, and the reply tokens of cases (adapters/sent_mail.py)."""
+
+    def record_sent(self, sent: SentMail) -> None: ...
+
+    def find_sent(self, message_id: str) -> SentMail | None: ...
+
+    def undeliverable(self, address: str) -> str | None:
+        """Why ``address`` must not be mailed (a permanent bounce), or None."""
+        ...
+
+    def mark_undeliverable(self, address: str, reason: str, at: datetime) -> None: ...
+
+    def take_automatic_slot(self, address: str, window_start: datetime, limit: int, expires_at: datetime) -> bool:
+        """Count one automatic message to ``address`` in the window starting at ``window_start``; False (and
+        nothing counted) when ``limit`` are counted already."""
+        ...
+
+    def reply_token(self, reference: str) -> str:
+        """The case's reply token, made on first use (the same one ever after)."""
+        ...
+
+    def case_of_token(self, token: str) -> str | None: ...
+
+    def origin_of(self, reference: str) -> tuple[str, str] | None:
+        """The Message-ID and subject of the email that opened the case, when one did."""
+        ...
+
+    def latest_reply(self, reference: str) -> str | None:
+        """The Message-ID of the complainant's latest email reply added to the case."""
         ...

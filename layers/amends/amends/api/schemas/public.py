@@ -165,6 +165,8 @@ _COMPLAINANT_WORDS = {
     "close": "Complaint closed",
     "reopen": "Complaint reopened",
     "add_message": "You added information",
+    "add_message_after_closure": "You wrote to us after the complaint was closed",
+    "staff_reply": "We wrote to you",
     "link": "Another complaint was merged into this one",
 }
 
