@@ -9,7 +9,7 @@ from collections import Counter
 
 from amends.domain.lifecycle import Status
 from amends.domain.model import Role
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from .events import api
@@ -81,6 +81,9 @@ def test_filing_never_fails_on_our_side(stack) -> None:
     @fuzz
     @given(body=valid_complaints.map(json.dumps) | bodies,
            key=st.none() | st.uuids().map(str) | st.text(max_size=300))
+    @example(body=json.dumps({"complainant": {"name": "Ada", "email": "ada@example.com"}, "product_or_service": "Card",
+                              "description": "Charged twice.", "remedy_sought": "unknown"}), key=str(uuid.uuid4()))
+    @example(body="{}", key=None)
     def file(body: str, key: str | None) -> None:
         event_ = api("api_file_complaint.json", body=body, headers={"Idempotency-Key": key})
         response = stack.functions.invoke("PublicApiFunction", event_)
@@ -102,6 +105,8 @@ def test_status_and_messages_never_fail_on_our_side(stack) -> None:
 
     @fuzz
     @given(request=real_request | fuzzed)
+    @example(request=(reference, token, json.dumps({"message": "Any news?"})))  # reached whatever is drawn
+    @example(request=("CMP-2026-0000000", None, "{}"))
     def ask(request: tuple[str, str | None, str]) -> None:
         reference, token, body = request
         for name, payload in (("api_complaint_status.json", ...), ("api_add_message.json", body)):
@@ -127,6 +132,11 @@ def test_staff_routes_never_fail_on_our_side(stack) -> None:
            groups=groups, body=bodies, reference=st.just(real) | references,
            owner=st.sampled_from(["handler-1", "7d4e1c2a-5b6f-4a8e-9c3d-2f1e0a9b8c7d"]) | st.text(max_size=40),
            note=texts)
+    # Besides what is drawn, one request each that must succeed and be refused, so the assertions below never rest
+    # on the luck of the draw (the drawn examples still reach both sides most of the time).
+    @example(query={}, groups="supervisor", body="{}", reference=real, owner="handler-1", note="Called back")
+    @example(query={}, groups="auditor", body="{}", reference=real, owner="handler-1", note="Called back")
+    @example(query={}, groups="nobody", body="{}", reference=real, owner="handler-1", note="Called back")
     def call(query, groups, body, reference, owner, note) -> None:
         reference = reference or "x"
         for name, payload, roles in (
