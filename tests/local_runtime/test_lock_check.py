@@ -20,16 +20,19 @@ UV = ROOT / ".local" / "uv" / "bin" / "uv"
 
 
 def lock_checks() -> list[str]:
-    """The commands of `make test` that compare pyproject.toml, uv.lock and the layer's requirements."""
-    printed = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    """The commands of `make test` that compare pyproject.toml, uv.lock and the layer's requirements, printed with
+    this project's uv. UV is named on the command line: under `uv run` (as `make test` runs pytest) the environment
+    carries UV, the path of the uv that runs it, which the Makefile would otherwise take."""
+    printed = subprocess.run(["make", "-n", "test", f"UV={UV}"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout
     commands = printed.replace("\\\n", " ").splitlines()
     return [c for c in commands if "uv.lock" in c or "requirements.txt" in c]
 
 
 def run_checks(project: Path) -> list[subprocess.CompletedProcess[str]]:
     env = {**os.environ, "UV_PYTHON": sys.executable, "UV_OFFLINE": "1"}
-    return [subprocess.run(["bash", "-c", c.replace(".local/uv/bin/uv", str(UV))], cwd=project, env=env,
-                           capture_output=True, text=True, timeout=120) for c in lock_checks()]
+    return [subprocess.run(["bash", "-c", c], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+            for c in lock_checks()]
 
 
 @pytest.mark.skipif(not UV.exists(), reason="uv is installed into .local/uv by make setup")
@@ -38,7 +41,8 @@ def test_a_dependency_added_without_relocking_fails_make_test(tmp_path) -> None:
     for name in ("pyproject.toml", "uv.lock", "layers/amends/requirements.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
-    assert [r.returncode for r in run_checks(tmp_path)] == [0] * len(lock_checks())  # in step: the checks pass
+    in_step = run_checks(tmp_path)
+    assert [r.returncode for r in in_step] == [0] * len(in_step), [r.stdout + r.stderr for r in in_step]
 
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('    "boto3>=1.35",\n', '    "boto3>=1.35",\n    "jmespath>=1",\n'))
