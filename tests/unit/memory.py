@@ -86,3 +86,21 @@ class MemoryCaseRepository:
 
     def events_of(self, reference: str) -> list[str]:
         return [e.type for e in self.events if e.case_reference == reference]
+
+
+class MemoryStaffDirectory:
+    """The user pool as a dict: user id → (email, groups)."""
+
+    def __init__(self, users: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> None:
+        self.users = dict(users or {})
+
+    def member(self, user_id: str):  # noqa: ANN201 - a StaffMember or None
+        from amends.services.ports import StaffMember
+
+        found = self.users.get(user_id)
+        return StaffMember(id=user_id, email=found[0], name=user_id) if found else None
+
+    def with_role(self, role: str) -> list:
+        from amends.services.ports import StaffMember
+
+        return [StaffMember(id=u, email=e, name=u) for u, (e, groups) in self.users.items() if role in groups]

@@ -401,15 +401,15 @@ def test_a_representative_is_written_to_and_a_complainant_without_email_is_left_
     assert len(mailer.sent) == 1
 
 
-def test_only_an_acknowledgement_is_notified_and_other_events_say_so() -> None:
+def test_an_acknowledgement_is_notified_only_on_its_own_event_and_other_events_say_so() -> None:
     repo, mailer = stored(opening(REF)), Mailer()
     _, (acknowledged, assessed) = walk(Status.ASSESSED)
     [ack], [other] = acknowledged.events, assessed.events
     assert notifications.notify(other, repo=repo, mailer=mailer, settings=SETTINGS) == \
         notifications.Outcome(False, "no notification for CaseStatusChanged")
-    not_a_change = ack.model_copy(update={"type": "CaseAssigned"})  # the same data on another kind of event
+    not_a_change = ack.model_copy(update={"type": "InternalNoteAdded"})  # the same data on another kind of event
     assert notifications.notify(not_a_change, repo=repo, mailer=mailer, settings=SETTINGS) == \
-        notifications.Outcome(False, "no notification for CaseAssigned")
+        notifications.Outcome(False, "no notification for InternalNoteAdded")
     assert notifications.notify(ack, repo=repo, mailer=mailer, settings=SETTINGS).sent is True
     assert len(mailer.sent) == 1
 

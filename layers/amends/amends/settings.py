@@ -32,6 +32,8 @@ class Settings(BaseModel):
     # to it per case: complaints+<token>@...), and how many automatic messages one address gets per hour at most.
     reply_address: str | None = Field(None, description="The inbound address replies go to (complaints@example.com).")
     automatic_mail_per_hour: int = Field(5, ge=1, description="Automatic emails to one address per hour, at most.")
+    default_language: str = Field("en", description="Mail templates' language for staff, and for a complainant "
+                                                    "whose language has none (amends/templates/mail/<language>).")
     external_recourse: str = (
         "If you are not satisfied with our final response, or have not had it within the time frame, you can "
         "refer your complaint to the ombudsman free of charge, usually within six months of our final response."
@@ -85,6 +87,7 @@ _OPTIONAL_ENV = {
     "sla_config_dir": "SLA_CONFIG_DIR",
     "reply_address": "REPLY_ADDRESS",
     "automatic_mail_per_hour": "AUTOMATIC_MAIL_PER_HOUR",
+    "default_language": "DEFAULT_LANGUAGE",
 }
 
 

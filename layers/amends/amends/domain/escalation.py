@@ -23,6 +23,7 @@ class ActionKind(StrEnum):
     NOTIFY_ROLE = "notify_role"  # every staff member with a role (supervisor, manager...)
     NOTIFY_OWNER = "notify_owner"  # the case's owner (or the supervisors when it has none)
     NOTIFY_PERSON = "notify_person"  # one address
+    NOTIFY_COMPLAINANT = "notify_complainant"  # a holding reply: we need more time, and when to expect the answer
     RETURN_TO_QUEUE = "return_to_queue"  # the owner is taken off: the case is back in the unassigned queue
     RAISE_PRIORITY = "raise_priority"
     MARK_BREACHED = "mark_breached"

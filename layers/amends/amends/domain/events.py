@@ -75,7 +75,8 @@ class SlaEscalatedData(BaseModel):
     level: int
     milestone: str
     actions: list[dict[str, Any]] = Field(description="What the rule does: notify_role (role), notify_owner, "
-                                                      "notify_person (address), return_to_queue, raise_priority, ...")
+                                                      "notify_person (address), notify_complainant (a holding "
+                                                      "reply), return_to_queue, raise_priority, ...")
     reason: str = Field(description="Why it fired, and where the milestone stands, in one paragraph.")
     owner: str | None = Field(description="The case's owner when it fired (notify_owner tells them).")
 

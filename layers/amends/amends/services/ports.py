@@ -158,3 +158,22 @@ class SentMailStore(Protocol):
     def latest_reply(self, reference: str) -> str | None:
         """The Message-ID of the complainant's latest email reply added to the case."""
         ...
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: str  # the user's sub: what a case's owner and a staff actor's id are
+    email: str
+    name: str | None = None
+
+
+class StaffDirectory(Protocol):
+    """Staff addresses, from the user pool (adapters/cognito.py; locally, the local identity provider's users)."""
+
+    def member(self, user_id: str) -> StaffMember | None:
+        """The user whose sub (or username) is ``user_id``; None if there is none, or it has no email."""
+        ...
+
+    def with_role(self, role: str) -> list[StaffMember]:
+        """Everyone in the group ``role`` (supervisor, manager...), enabled and with an email."""
+        ...
