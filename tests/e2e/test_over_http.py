@@ -60,7 +60,8 @@ def test_a_complaint_from_filing_to_acknowledgement(url, stack) -> None:
     assert [e["data"]["action"] for e in events if e["type"] == "CaseStatusChanged"] == ["acknowledge"]
     [mail] = sent_emails(address)
     assert mail["To"] == address and mail["Subject"] == f"We have received your complaint {body['reference']}"
-    text = mail.get_payload(decode=True).decode()
+    # Plain text beside HTML: the text part.
+    text = next(p for p in mail.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     assert body["reference"] in text and "final response by" in text
 
     detail = requests.get(f"{url}/staff/cases/{body['reference']}", timeout=10,

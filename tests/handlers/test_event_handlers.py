@@ -101,7 +101,8 @@ def test_notifications_send_the_acknowledgement_once(stack) -> None:
     mail = sent[0]
     assert mail["Subject"] == f"We have received your complaint {change.case.reference}"
     assert mail["Auto-Submitted"] == "auto-replied"
-    text = mail.get_payload(decode=True).decode()
+    # Plain text beside HTML: the text part.
+    text = next(p for p in mail.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
     assert change.case.reference in text and "final response by" in text and "free of charge" in text
 
 
