@@ -206,3 +206,15 @@ def test_every_kind_renders_in_every_language_and_a_missing_variable_fails() -> 
         templates.render("acknowledgement", "en", **{k: v for k, v in context.items() if k != "due"})
     with pytest.raises(ValueError, match="DefaultLanguage 'xx'"):
         MailTemplates(TEMPLATE_DIR, "xx")
+
+
+def test_the_notifier_rule_lets_in_exactly_the_events_notifications_handle() -> None:
+    from pathlib import Path
+
+    from amends.services.notifications import HANDLERS
+    from amends_local.template import Template
+
+    rule = Template(Path(__file__).resolve().parents[2] / "template.yaml").raw["Resources"]["AcknowledgementSentRule"]
+    pattern = rule["Properties"]["EventPattern"]
+    assert set(pattern["detail-type"]) == set(HANDLERS) and pattern["source"] == ["amends.cases"]
+    assert "detail" not in pattern  # every action of CaseStatusChanged: the notifier chooses which it answers
