@@ -73,12 +73,14 @@ bench: setup ## print cold-start import times and the AWS calls and capacity one
 # mutmut runs in a folder of links laid out as it expects (see [tool.mutmut] in pyproject.toml), from scratch each time.
 MUTATE_DIR := .local/mutate
 MUTATE_CHILDREN ?= 2
+# MUTANTS: only these mutants (mutmut's names, globs allowed), e.g. make mutate MUTANTS='amends.domain.steps.*'
+MUTANTS ?=
 MUTATE_LINKS := pyproject.toml tests template.yaml infra events functions
 
 mutate: setup ## mutation-test the domain and the services with tests/unit, print the score (long: not in make test)
 	@rm -rf $(MUTATE_DIR) && mkdir -p $(MUTATE_DIR)/src && ln -s $(CURDIR)/layers/amends/amends $(MUTATE_DIR)/src/amends
 	@for f in $(MUTATE_LINKS); do ln -s $(CURDIR)/$$f $(MUTATE_DIR)/$$f; done
-	@start=$$(date +%s); (cd $(MUTATE_DIR) && $(CURDIR)/.venv/bin/mutmut run --max-children $(MUTATE_CHILDREN)) \
+	@start=$$(date +%s); (cd $(MUTATE_DIR) && $(CURDIR)/.venv/bin/mutmut run --max-children $(MUTATE_CHILDREN) $(MUTANTS)) \
 		|| exit 1; echo "mutmut took $$(( $$(date +%s) - start )) s"
 	@$(UV) run --frozen python tests/mutation/score.py $(MUTATE_DIR)/mutants
 
