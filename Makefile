@@ -84,8 +84,8 @@ mutate: setup ## mutation-test the domain and the services with tests/unit, prin
 		|| exit 1; echo "mutmut took $$(( $$(date +%s) - start )) s"
 	@$(UV) run --frozen python tests/mutation/score.py $(MUTATE_DIR)/mutants
 
-token: setup ## print a local staff token: make token ROLE=supervisor [SUB=sup-2] (SUB: the user; default local-<role>)
-	@$(UV) run --frozen python -m amends_local token --role $(ROLE) $(if $(SUB),--sub '$(SUB)')
+token: setup ## print a local staff token: make token ROLE=supervisor [SUB=sup-2] [EMAIL=...] (default local-<role>, <sub>@example.com)
+	@$(UV) run --frozen python -m amends_local token --role $(ROLE) $(if $(SUB),--sub '$(SUB)') $(if $(EMAIL),--email '$(EMAIL)')
 
 build: setup $(BUILD_PYTHON)/bin/python3.13 ## sam build into .aws-sam/build (the SAM CLI from PyPI, pinned)
 	$(SAM) build

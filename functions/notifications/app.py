@@ -36,7 +36,8 @@ _idempotency_config = IdempotencyConfig(event_key_jmespath="event_id", expires_a
 def notify(event: dict[str, Any]) -> dict[str, Any]:
     domain_event = DomainEvent.model_validate(event)
     outcome = notifications.notify(domain_event, repo=wiring.case_repository(), mailer=wiring.outbound(),
-                                   settings=get_settings(), threads=wiring.sent_mail())
+                                   settings=get_settings(), threads=wiring.sent_mail(),
+                                   staff=wiring.staff_directory())
     logger.info("notification", extra={"reference": domain_event.case_reference, "type": domain_event.type,
                                        "sent": outcome.sent, "detail": outcome.detail})
     return {"sent": outcome.sent, "detail": outcome.detail}

@@ -200,10 +200,13 @@ class Gateway:
     """template.yaml's REST API on http://127.0.0.1:<port>, calling ``invoke(function_id, event)`` per request."""
 
     def __init__(self, *, template: Any, invoke: Invoke, clock: Clock, host: str = "127.0.0.1", port: int = 3000,
-                 state_dir: Path, openapi_file: Path = OPENAPI_FILE) -> None:
+                 state_dir: Path, openapi_file: Path = OPENAPI_FILE,
+                 on_signed_in: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """``on_signed_in`` hears the claims of each staff token the gateway accepts (the user pool adds the user)."""
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError(f"The local gateway only listens on the loopback interface, not {host!r}")
         self._invoke = invoke
+        self._on_signed_in = on_signed_in
         self._clock = clock
         self._address = ("127.0.0.1", port)
         self._openapi_file = openapi_file
@@ -353,7 +356,10 @@ class Gateway:
         token = value.strip()
         if token[:7].lower() == "bearer ":
             token = token[7:].strip()
-        return self.idp.verify(token, self._clock.now())
+        claims = self.idp.verify(token, self._clock.now())
+        if self._on_signed_in is not None:
+            self._on_signed_in(claims)
+        return claims
 
     # ---- local-only routes ---------------------------------------------------------------------------------
     def _openapi(self, _: Request) -> Reply:

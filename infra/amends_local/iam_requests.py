@@ -11,7 +11,7 @@ policies and roles condition on).
 
 Condition keys set: ``dynamodb:LeadingKeys`` (partition keys an item call, a transaction or a ``Query`` touches),
 ``events:source``/``events:detail-type``, ``ses:FromAddress``/``ses:Recipients``, ``cloudwatch:namespace``,
-``kms:ViaService``/``kms:CallerAccount``. Any call not described here is checked as ``<service>:<Operation>`` on
+``kms:ViaService``/``kms:CallerAccount``. A user pool call is authorized on its pool. Any call not described here is checked as ``<service>:<Operation>`` on
 ``*`` (the simulator uses ``*`` anyway for actions that have no resource).
 """
 
@@ -197,6 +197,12 @@ def _states(operation: str, params: dict[str, Any], r: Resources) -> Iterator[Au
     yield AuthRequest(f"states:{operation}", resource)
 
 
+def _cognito_idp(operation: str, params: dict[str, Any], r: Resources) -> Iterator[AuthRequest]:
+    """A user pool call is authorized on the pool (``userpool/<id>``)."""
+    if pool := params.get("UserPoolId"):
+        yield AuthRequest(f"cognito-idp:{operation}", f"arn:{PARTITION}:cognito-idp:{r.region}:{ACCOUNT_ID}:userpool/{pool}")
+
+
 # ---- SES, Lambda, CloudWatch, S3, KMS ----------------------------------------------------------------------------
 def _ses(operation: str, params: dict[str, Any], r: Resources) -> Iterator[AuthRequest]:
     if operation not in ("SendEmail", "SendRawEmail", "SendTemplatedEmail", "SendBulkTemplatedEmail", "SendBulkEmail"):
@@ -264,4 +270,5 @@ def _through(key: str, action: str, service: str, region: str) -> AuthRequest:
 
 
 _MAPPERS = {"dynamodb": _dynamodb, "sqs": _sqs, "sns": _sns, "events": _events, "stepfunctions": _states,
-            "ses": _ses, "sesv2": _ses, "lambda": _lambda, "cloudwatch": _cloudwatch, "s3": _s3, "kms": _kms}
+            "ses": _ses, "sesv2": _ses, "lambda": _lambda, "cloudwatch": _cloudwatch, "s3": _s3, "kms": _kms,
+            "cognito-idp": _cognito_idp}

@@ -41,6 +41,7 @@ from amends_local.scheduler import Scheduler
 from amends_local.sqs_poller import SqsEventSource
 from amends_local.stream_poller import StreamEventSource
 from amends_local.template import ACCOUNT_ID, REGION, Template
+from amends_local.user_pool import LocalUserPools
 from amends_local.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class LocalStack:
         self.iam: Authorizer | None = None
         self.functions = self._registry()
         self.provisioned: dict[str, str] = {}
+        self.user_pools: LocalUserPools | None = None
+        self.user_pools_report: dict[str, str] = {}
         self.dynamodb_endpoint: str | None = dynamodb_endpoint
         self.moto_endpoint: str | None = None
         self.api_url: str | None = None
@@ -119,6 +122,9 @@ class LocalStack:
         self.moto_endpoint = moto_server.acquire()
         self._moto_acquired = True
         self.template.queue_endpoint = self.moto_endpoint
+        # Before the functions' environments are read: they name the user pool, whose id moto generates.
+        self.user_pools = LocalUserPools(self.template, self.moto_endpoint)
+        self.user_pools_report = self.user_pools.provision()
         self.functions = self._registry()  # environments name queue URLs: re-read
         if self.dynamodb_endpoint is None:
             self.dynamodb_endpoint = self._start_dynamodb()
@@ -127,7 +133,7 @@ class LocalStack:
         self.functions.start(dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint)
         self.provisioned = Provisioner(
             self.template, dynamodb_endpoint=self.dynamodb_endpoint, moto_endpoint=self.moto_endpoint
-        ).provision()
+        ).provision() | self.user_pools_report
         self.functions.wait_ready()
         for fn in self.functions.functions.values():
             route = self._router(fn.logical_id)
@@ -250,6 +256,7 @@ class LocalStack:
             host=LOOPBACK,
             port=port,
             state_dir=self.state_dir,
+            on_signed_in=self.user_pools.saw if self.user_pools else None,
         )
         self._gateway.start()
         self.api_url = self._gateway.url

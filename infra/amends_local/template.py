@@ -241,6 +241,8 @@ class Template:
         self.path = Path(path)
         self.root = self.path.parent
         self.queue_endpoint = queue_endpoint
+        # Ids the emulator generated (a user pool's): what Ref gives for them, once the runtime has created them.
+        self.generated_ids: dict[str, str] = {}
         raw = cfn_yaml.load(str(self.path))
         self.raw: dict[str, Any] = json.loads(json.dumps(raw))  # plain dicts, no decoder node classes
         self._parameters = self._parameter_values(parameters or {})
@@ -380,7 +382,7 @@ class Template:
             case "AWS::Serverless::Api":
                 return logical_id.lower()[:10]
             case "AWS::Cognito::UserPool":
-                return f"{REGION}_{logical_id[:9]}"
+                return self.generated_ids.get(logical_id) or f"{REGION}_{logical_id[:9]}"
             case "AWS::Cognito::UserPoolClient":
                 return f"local{logical_id.lower()}"[:26]
             case "AWS::KMS::Key":

@@ -17,9 +17,15 @@ class MemorySentMail:
         self.tokens: dict[str, str] = {}
         self.origins: dict[str, tuple[str, str]] = {}
         self.latest: dict[str, str] = {}
+        self.letters: dict[str, str] = {}
 
-    def record_sent(self, sent: SentMail) -> None:
+    def record_sent(self, sent: SentMail, letter: str | None = None) -> None:
         self.sent[message_id_key(sent.message_id)] = sent
+        if letter:
+            self.letters[letter] = f"<{sent.message_id}>"
+
+    def letter_sent(self, letter: str) -> str | None:
+        return self.letters.get(letter)
 
     def find_sent(self, message_id: str) -> SentMail | None:
         return self.sent.get(message_id_key(message_id))

@@ -218,3 +218,40 @@ def test_the_notifier_rule_lets_in_exactly_the_events_notifications_handle() -> 
     pattern = rule["Properties"]["EventPattern"]
     assert set(pattern["detail-type"]) == set(HANDLERS) and pattern["source"] == ["amends.cases"]
     assert "detail" not in pattern  # every action of CaseStatusChanged: the notifier chooses which it answers
+
+
+class FailsOnce(Mailer):
+    """A mailer that fails (as SES's throttling would) the first time it is asked to mail ``address``."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address, self.failed = address, False
+
+    def send(self, mail: OutgoingMail) -> str:
+        if mail.to == self.address and not self.failed:
+            self.failed = True
+            raise ConnectionError("Throttling: Maximum sending rate exceeded")
+        return super().send(mail)
+
+
+def test_a_retried_event_resends_only_the_letters_that_did_not_go() -> None:
+    from amends.services.outbound import GuardedMailer
+    from tests.mail.memory_mail import MemorySentMail
+
+    repo, case = investigating()
+    _, events = escalate(repo, case, RECEIVED + timedelta(days=29))
+    _, events = escalate(repo, _, RECEIVED + timedelta(days=46))  # level 2: the owner and both supervisors
+    [escalated] = [e for e in events if e.type == "SlaEscalated"]
+    inner, store = FailsOnce("sup-2@example.com"), MemorySentMail()
+    guarded = GuardedMailer(inner, store, clock=type("C", (), {"now": lambda self: RECEIVED})(), settings=SETTINGS,
+                            message_id_of=lambda provider_id: f"<{provider_id}@example.com>")
+    with pytest.raises(ConnectionError):  # the batch handler fails the record; SQS redelivers it
+        notifications.notify(escalated, repo=repo, mailer=guarded, settings=SETTINGS, staff=STAFF)
+    first = sorted(m.to for m in inner.sent)
+    outcome = notifications.notify(escalated, repo=repo, mailer=guarded, settings=SETTINGS, staff=STAFF)
+    assert outcome.sent and len(inner.sent) == 3  # the retry sent only the letter that failed
+    assert sorted(m.to for m in inner.sent) == ["handler-1@example.com", "sup-1@example.com", "sup-2@example.com"]
+    assert len(first) == 2 and "sup-2@example.com" not in first
+    again = notifications.notify(escalated.model_copy(update={"event_id": "another-event"}), repo=repo,
+                                 mailer=guarded, settings=SETTINGS, staff=STAFF)
+    assert again.sent and len(inner.sent) == 6  # a different event's letters are letters of their own

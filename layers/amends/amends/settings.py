@@ -28,6 +28,7 @@ class Settings(BaseModel):
     outbox_grace_seconds: int = Field(300, ge=0)
     raw_mail_bucket: str | None = None  # where SES stores inbound mail, for the email ingest function
     state_machine_arn: str | None = None  # the CaseLifecycle state machine, for the function that starts executions
+    staff_user_pool_id: str | None = None  # the staff user pool, where the notifier finds staff addresses
     # Email (amends.services.outbound, amends.services.email_threads): the address replies go to (a token is added
     # to it per case: complaints+<token>@...), and how many automatic messages one address gets per hour at most.
     reply_address: str | None = Field(None, description="The inbound address replies go to (complaints@example.com).")
@@ -120,6 +121,7 @@ def _settings_from(env: Mapping[str, str], optional: dict[str, str]) -> Settings
         outbox_grace_seconds=int(env.get("OUTBOX_GRACE_SECONDS", "300")),
         state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
         raw_mail_bucket=env.get("RAW_MAIL_BUCKET") or None,
+        staff_user_pool_id=env.get("STAFF_USER_POOL_ID") or None,
         **optional,  # type: ignore[arg-type]
     )
 

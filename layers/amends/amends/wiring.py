@@ -27,6 +27,7 @@ from amends.adapters.raw_mail import S3RawMail
 from amends.adapters.local_mail import LocalMailCopy
 from amends.adapters.sent_mail import DynamoSentMail
 from amends.adapters.ses import SesMailer
+from amends.adapters.cognito import CognitoStaffDirectory
 from amends.adapters.timers import DynamoTimerStore
 from amends.services.outbound import GuardedMailer
 from amends.settings import get_clock, get_settings
@@ -106,6 +107,18 @@ def outbound() -> GuardedMailer:
     return GuardedMailer(sender, sent_mail(), clock=get_clock(), settings=get_settings(), message_id_of=ses.message_id_of)
 
 
+def staff_directory() -> CognitoStaffDirectory | None:
+    """Staff addresses from the user pool; None where the function is not given one (then no staff mail is sent,
+    and the notifier says so for each letter it could not address)."""
+    pool = get_settings().staff_user_pool_id
+    return _staff_directory(pool) if pool else None
+
+
+@cache
+def _staff_directory(pool: str) -> CognitoStaffDirectory:
+    return CognitoStaffDirectory(pool, _client("cognito-idp"))
+
+
 @cache
 def execution_tokens() -> DynamoExecutionTokens:
     return DynamoExecutionTokens(get_settings().table_name, dynamodb())
@@ -140,5 +153,5 @@ def reset() -> None:
     _sessions = threading.local()
     for factory in (dynamodb, case_repository, mail_log, raw_mail, event_publisher, mailer, sent_mail, execution_tokens,
                     status_history, task_callbacks,
-                    execution_starter, timer_store, get_settings):
+                    execution_starter, timer_store, _staff_directory, get_settings):
         factory.cache_clear()

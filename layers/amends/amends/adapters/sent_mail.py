@@ -3,6 +3,7 @@
 | item              | pk                          | sk                  | what                                          |
 |-------------------|-----------------------------|---------------------|-----------------------------------------------|
 | sent message      | ``SENT#<sha256 Message-ID>``| ``SENT``            | the case and kind of a message we sent        |
+| letter            | ``LETTER#<sha256 letter>``  | ``SENT``            | a notification's letter went (its Message-ID; TTL) |
 | undeliverable     | ``ADDR#<sha256 address>``   | ``UNDELIVERABLE``   | why the address is not mailed any more        |
 | automatic counter | ``ADDR#<sha256 address>``   | ``AUTO#<hour>``     | automatic messages sent in that hour (TTL)    |
 | reply token       | ``REPLYTO#<reference>``     | ``TOKEN``           | the case's token (random, made once)          |
@@ -17,13 +18,15 @@ Addresses and Message-IDs are hashed in keys; the address itself is kept in the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from amends.adapters.dynamodb import _from_item, _to_item
-from amends.domain.sent_mail import SentMail, address_key, message_id_key, new_reply_token
+from amends.domain.sent_mail import SentMail, address_key, letter_key, message_id_key, new_reply_token
+
+LETTER_KEPT = timedelta(days=15)  # SQS keeps a message 14 days at most
 
 
 def _stamp(at: datetime) -> str:
@@ -41,9 +44,17 @@ class DynamoSentMail:
         return _from_item(item) if item else None
 
     # ---- sent messages -------------------------------------------------------------------------------------
-    def record_sent(self, sent: SentMail) -> None:
+    def record_sent(self, sent: SentMail, letter: str | None = None) -> None:
         self.client.put_item(TableName=self.table, Item=_to_item(
             {"pk": f"SENT#{message_id_key(sent.message_id)}", "sk": "SENT", "sent": sent.model_dump(mode="json")}))
+        if letter:  # kept as long as SQS may redeliver the event that asked for it
+            self.client.put_item(TableName=self.table, Item=_to_item(
+                {"pk": f"LETTER#{letter_key(letter)}", "sk": "SENT", "message_id": sent.message_id,
+                 "expires_at": int((sent.sent_at + LETTER_KEPT).timestamp())}))
+
+    def letter_sent(self, letter: str) -> str | None:
+        item = self._get(f"LETTER#{letter_key(letter)}", "SENT")
+        return f"<{item['message_id']}>" if item else None
 
     def find_sent(self, message_id: str) -> SentMail | None:
         item = self._get(f"SENT#{message_id_key(message_id)}", "SENT")

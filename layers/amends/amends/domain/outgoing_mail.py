@@ -26,3 +26,6 @@ class OutgoingMail:
     case_reference: str | None = None
     kind: str = "notification"
     headers: dict[str, str] = field(default_factory=dict)
+    #: this letter's own idempotency key (the event that called for it, its kind, its addressee): a letter with one
+    #: is sent at most once, so a retried event resends only the letters that did not go
+    letter: str | None = None

@@ -34,6 +34,11 @@ class SentMail(BaseModel):
     automatic: bool = True
 
 
+def letter_key(letter: str) -> str:
+    """A fixed-length key for a letter's idempotency key."""
+    return hashlib.sha256(letter.encode("utf-8", "replace")).hexdigest()
+
+
 def message_id_key(message_id: str) -> str:
     """A fixed-length key for a Message-ID (the same as ``InboundMail.message_id_hash``)."""
     return hashlib.sha256(message_id.strip().strip("<>").lower().encode("utf-8", "replace")).hexdigest()

@@ -44,6 +44,10 @@ class _Context:
     threads: SentMailStore | None
     staff: StaffDirectory | None
     templates: MailTemplates
+    event_id: str | None = None  # the event the letters answer: with the kind and addressee, each letter's key
+
+    def letter(self, kind: str, to: str) -> str | None:
+        return f"{self.event_id}/{kind}/{to.casefold()}" if self.event_id else None
 
 
 def _templates(settings: Settings) -> MailTemplates:
@@ -82,7 +86,8 @@ def _to_complainant(case: Case, kind: str, context: dict[str, Any], c: _Context)
         return Outcome(False, "the complainant did not agree to be contacted")
     rendered = c.templates.render(kind, sub.preferred_language, **context)
     mail = OutgoingMail(to=contact.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
-                        reply_to=c.settings.sender_address, case_reference=case.reference, kind=kind)
+                        reply_to=c.settings.sender_address, case_reference=case.reference, kind=kind,
+                        letter=c.letter(kind, contact.email))
     if c.threads is not None:  # a reply to the complainant's email, with the case's reply address (email_threads)
         mail = email_threads.threaded(mail, case, store=c.threads, settings=c.settings)
     return _send(c.mailer, mail)
@@ -143,7 +148,8 @@ def _to_staff(people: list[StaffMember], kind: str, context: dict[str, Any], cas
     for person in {p.email.casefold(): p for p in people}.values():  # one letter per address
         rendered = c.templates.render(kind, None, recipient=person.name or person.id, **context)
         mail = OutgoingMail(to=person.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
-                            reply_to=c.settings.sender_address, case_reference=case.reference, kind=f"staff_{kind}")
+                            reply_to=c.settings.sender_address, case_reference=case.reference, kind=f"staff_{kind}",
+                            letter=c.letter(f"staff_{kind}", person.email))
         sent = _send(c.mailer, mail)
         out.append(Outcome(sent.sent, f"{kind} to {person.email}: {sent.detail}"))
     return out
@@ -238,4 +244,5 @@ def notify(event: DomainEvent, *, repo: CaseRepository, mailer: Mailer, settings
     if event.type == "CaseStatusChanged" and event.data.get("action") in ("communicate_decision", "conclude_review"):
         return Outcome(False, "the decision is sent on DecisionCommunicated")
     case = repo.get(normalise(event.case_reference))
-    return handler(event, case, _Context(repo, mailer, settings, threads, staff, templates or _templates(settings)))
+    return handler(event, case, _Context(repo, mailer, settings, threads, staff, templates or _templates(settings),
+                                         event_id=event.event_id))

@@ -39,7 +39,10 @@ class GuardedMailer:
         self.message_id_of = message_id_of
 
     def send(self, mail: OutgoingMail) -> str:
-        """Raises ``MailRefused`` saying why nothing was sent."""
+        """Raises ``MailRefused`` saying why nothing was sent. A letter already sent is not sent again: its
+        Message-ID is returned."""
+        if mail.letter and (earlier := self.store.letter_sent(mail.letter)):
+            return earlier
         why = self.store.undeliverable(mail.to)
         if why:
             raise MailRefused(f"{mail.to} is marked undeliverable: {why}")
@@ -52,5 +55,6 @@ class GuardedMailer:
                                   f"not sent, in case it is an auto-responder answering us")
         message_id = self.message_id_of(self.mailer.send(mail))
         self.store.record_sent(SentMail(message_id=message_id.strip("<>"), case_reference=mail.case_reference,
-                                        kind=mail.kind, to=mail.to, sent_at=now, automatic=mail.automatic))
+                                        kind=mail.kind, to=mail.to, sent_at=now, automatic=mail.automatic),
+                                letter=mail.letter)
         return message_id

@@ -130,7 +130,13 @@ class SentMailStore(Protocol):
     """What we sent and to whom we may send: the record replies and bounces are matched by, undeliverable addresses,
     the per-address budget of automatic mail, and the reply tokens of cases (adapters/sent_mail.py)."""
 
-    def record_sent(self, sent: SentMail) -> None: ...
+    def record_sent(self, sent: SentMail, letter: str | None = None) -> None:
+        """Keep what was sent (and, with ``letter``, that this letter went, for ``letter_sent``)."""
+        ...
+
+    def letter_sent(self, letter: str) -> str | None:
+        """The Message-ID the letter ``letter`` was sent as, or None if it was not sent."""
+        ...
 
     def find_sent(self, message_id: str) -> SentMail | None: ...
 
