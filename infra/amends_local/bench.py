@@ -304,6 +304,9 @@ def main() -> int:
     try:
         cold_starts()
         intake_costs()
+        from amends_local.bench_sweep import sweep_reads
+
+        sweep_reads(say)
     except Exception:
         traceback.print_exc(file=figures)
         return 1
