@@ -37,8 +37,6 @@ PROVIDED_ELSEWHERE = {
     "AWS::Serverless::LayerVersion": "the layer's code is installed in the project's environment (uv sync)",
     "AWS::Serverless::Api": "served by the local gateway (amends_local.gateway)",
     "AWS::ApiGateway::GatewayResponse": "rendered by the local gateway from the template",
-    "AWS::Cognito::UserPool": "created in moto before the functions start, with its groups and users "
-    "(amends_local.user_pool); the local gateway's identity provider issues and checks staff tokens",
     "AWS::Cognito::UserPoolClient": "the local gateway's identity provider issues and checks staff tokens",
     "AWS::Cognito::UserPoolGroup": "created with its user pool (amends_local.user_pool); a claim in the local tokens",
     "AWS::SES::ReceiptRuleSet": "the local SMTP listener (amends_local.smtp) receives mail as its rules say",
