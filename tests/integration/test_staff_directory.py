@@ -1,4 +1,6 @@
-"""The staff directory against Cognito (moto): a case's owner by sub, a role by group, only addressable users."""
+"""The staff directory against Cognito (the stack's moto server, in a pool of its own): a case's owner by sub, a role
+by group, only addressable users. Not ``mock_aws``: leaving it resets every moto backend in this process, the local
+stack's included."""
 
 from __future__ import annotations
 
@@ -6,16 +8,15 @@ import boto3
 import pytest
 from amends.adapters.cognito import CognitoStaffDirectory
 from amends.services.ports import StaffMember
-from moto import mock_aws
 
 
 @pytest.fixture
-def pool():
-    with mock_aws():
-        client = boto3.client("cognito-idp", region_name="eu-west-2")
-        pool_id = client.create_user_pool(PoolName="staff")["UserPool"]["Id"]
-        client.create_group(UserPoolId=pool_id, GroupName="supervisor")
-        yield client, pool_id
+def pool(stack):
+    client = boto3.client("cognito-idp", region_name="eu-west-2", endpoint_url=stack.moto_endpoint)
+    pool_id = client.create_user_pool(PoolName="staff-directory-test")["UserPool"]["Id"]
+    client.create_group(UserPoolId=pool_id, GroupName="supervisor")
+    yield client, pool_id
+    client.delete_user_pool(UserPoolId=pool_id)
 
 
 def add(client, pool_id: str, username: str, email: str | None, *, group: str | None = None,
