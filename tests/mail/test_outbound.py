@@ -56,6 +56,18 @@ def test_an_undeliverable_address_is_not_mailed() -> None:
     assert mailer.sent == [] and store.sent == {}
 
 
+def test_mail_to_staff_at_their_directory_address_is_not_held_back_by_the_hourly_limit() -> None:
+    store = MemorySentMail()
+    sender, mailer = guard(store)
+    for _ in range(4):  # a supervisor told of four escalations in an hour, with a limit of 2
+        sender.send(mail(to="sup-1@example.com", kind="staff_at_risk", to_staff=True))
+    assert [m.to for m in mailer.sent] == ["sup-1@example.com"] * 4
+    sender.send(mail(to="sup-1@example.com"))
+    sender.send(mail(to="sup-1@example.com"))
+    with pytest.raises(MailRefused, match="2 automatic emails this hour"):  # other automatic mail still counts
+        sender.send(mail(to="sup-1@example.com"))
+
+
 def test_automatic_mail_is_rate_limited_per_address_and_hour_but_a_persons_mail_is_not() -> None:
     store = MemorySentMail()
     sender, mailer = guard(store)

@@ -123,6 +123,7 @@ def test_escalations_go_to_the_owner_then_the_supervisors_and_a_breach_to_the_ma
     case, events = escalate(repo, case, RECEIVED + timedelta(days=46))  # 80 %: the owner and every supervisor
     mailer, _ = run(repo, events)
     assert sorted(m.to for m in mailer.sent) == ["handler-1@example.com", "sup-1@example.com", "sup-2@example.com"]
+    assert all(m.to_staff for m in mailer.sent)  # to staff: not held back by the hourly limit on automatic mail
 
     case, events = escalate(repo, case, RECEIVED + timedelta(days=60))  # breached: the managers; back in the queue
     mailer, _ = run(repo, [e for e in events if e.type != "SlaBreached"])
@@ -155,6 +156,7 @@ def test_a_holding_reply_goes_to_the_complainant_when_a_rule_says_so() -> None:
     mailer, [outcome] = run(repo, [holding])
     [mail] = mailer.sent
     assert outcome.sent and mail.to == "ada@example.com" and mail.kind == "holding_reply"
+    assert not mail.to_staff  # to a complainant: under the hourly limit, the last guard against loops
     assert mail.subject.startswith("Votre réclamation CMP-2026-7K3F9Q : il nous faut un peu plus de temps")
     assert "au plus tard le" in mail.text and "ombudsman" in mail.text  # the recourse setting, as configured
 

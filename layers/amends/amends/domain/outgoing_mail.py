@@ -29,3 +29,7 @@ class OutgoingMail:
     #: this letter's own idempotency key (the event that called for it, its kind, its addressee): a letter with one
     #: is sent at most once, so a retried event resends only the letters that did not go
     letter: str | None = None
+    #: True for mail to a member of staff at the address the staff directory gives: not held back by the hourly
+    #: limit on automatic mail, which guards against auto-responders of the outside world (a supervisor may rightly
+    #: get many escalations in an hour, and mail to staff answers case events, never inbound mail)
+    to_staff: bool = False

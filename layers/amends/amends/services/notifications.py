@@ -149,7 +149,7 @@ def _to_staff(people: list[StaffMember], kind: str, context: dict[str, Any], cas
         rendered = c.templates.render(kind, None, recipient=person.name or person.id, **context)
         mail = OutgoingMail(to=person.email, subject=rendered.subject, text=rendered.text, html=rendered.html,
                             reply_to=c.settings.sender_address, case_reference=case.reference, kind=f"staff_{kind}",
-                            letter=c.letter(f"staff_{kind}", person.email))
+                            letter=c.letter(f"staff_{kind}", person.email), to_staff=True)
         sent = _send(c.mailer, mail)
         out.append(Outcome(sent.sent, f"{kind} to {person.email}: {sent.detail}"))
     return out

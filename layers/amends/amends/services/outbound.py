@@ -2,7 +2,8 @@
 
 The guard refuses an address marked undeliverable (a permanent bounce came back from it), and counts automatic
 mail per address per hour (``Settings.automatic_mail_per_hour``): the last guard against a loop with an
-auto-responder the loop rules did not recognise. Mail a person wrote (a staff reply) is never rate-limited.
+auto-responder the loop rules did not recognise. Mail a person wrote (a staff reply) is never rate-limited, nor is
+mail to staff at their directory addresses (``OutgoingMail.to_staff``).
 
 What was sent is recorded by the Message-ID its recipient sees, which is not one we choose: SES replaces any
 Message-ID with its own, built from the id ``SendRawEmail`` returns (``message_id_of``, from the mailer adapter).
@@ -47,7 +48,7 @@ class GuardedMailer:
         if why:
             raise MailRefused(f"{mail.to} is marked undeliverable: {why}")
         now = self.clock.now()
-        if mail.automatic:
+        if mail.automatic and not mail.to_staff:
             window = now.replace(minute=0, second=0, microsecond=0)
             limit = self.settings.automatic_mail_per_hour
             if not self.store.take_automatic_slot(mail.to, window, limit, expires_at=window + 2 * RATE_WINDOW):
