@@ -9,6 +9,9 @@ EventBridge would, Input/InputPath applied:
 * a function: an asynchronous invocation (``async_invoke``). Once Lambda has accepted the event, EventBridge's
   part is done: a function *error* is Lambda's to retry and dead-letter (EventInvokeConfig, DeadLetterQueue),
   never the rule's.
+* an API destination (a webhook): an HTTPS request as ``api_destinations`` makes it, once the target's role
+  (``RoleArn``) is allowed ``events:InvokeApiDestination`` on it; a 4xx other than 401, 407, 409 and 429 is not
+  retried;
 * a queue: SendMessage as ``events.amazonaws.com``, which the queue's policy must allow for this rule
   (``aws:SourceArn``), and an encrypted queue's key policy must let encrypt (``iam.refusal_for_service``).
   Refused, the event is not retried: it goes straight to the dead-letter queue with ``ERROR_CODE``
@@ -30,6 +33,7 @@ import time
 import uuid
 from typing import Any
 
+from amends_local.api_destinations import Caller
 from amends_local.async_invoke import invoke_async
 from amends_local.aws import client
 from amends_local.iam import Authorizer
@@ -97,11 +101,12 @@ class NoPermissions(Exception):
     """A policy does not let EventBridge deliver to the target: not retried."""
 
     code = "NO_PERMISSIONS"  # the ERROR_CODE EventBridge gives the dead-letter message
+    retried = False
 
 
 class EventBridgeBridge(Worker):
     def __init__(self, bridge: Bridge, *, registry: FunctionRegistry, moto_endpoint: str,
-                 iam: Authorizer | None = None) -> None:
+                 iam: Authorizer | None = None, api_destinations: dict[str, Caller] | None = None) -> None:
         super().__init__(f"rule:{bridge.rule.name}->{bridge.target.id}")
         self.bridge = bridge
         self.registry = registry
@@ -110,6 +115,7 @@ class EventBridgeBridge(Worker):
         self.sqs = client("sqs", moto_endpoint)
         self.sfn = client("stepfunctions", moto_endpoint)
         self.url = queue_url(moto_endpoint, bridge.queue_arn)
+        self.caller = (api_destinations or {}).get(bridge.target.arn)
         policy = bridge.target.retry_policy
         self.max_retries = int(policy.get("MaximumRetryAttempts", 185))
         self.max_age = int(policy.get("MaximumEventAgeInSeconds", 86400))
@@ -138,8 +144,9 @@ class EventBridgeBridge(Worker):
                 return True
             except Exception as error:  # noqa: BLE001 - any failure to deliver is retried, then dead-lettered
                 attempt += 1
-                final = isinstance(error, NoPermissions)  # EventBridge does not retry what a policy refuses
-                code, message = NoPermissions.code if final else type(error).__name__, str(error)
+                # EventBridge does not retry what a policy refuses, nor an endpoint's plain 4xx
+                final = getattr(error, "retried", True) is False
+                code, message = getattr(error, "code", None) or type(error).__name__, str(error)
                 log.warning("%s: delivery attempt %d failed: %s: %s", self.name, attempt, code, message)
             if final or attempt > self.max_retries or time.monotonic() - started > self.max_age:
                 self._dead_letter(event, code, message)
@@ -164,6 +171,15 @@ class EventBridgeBridge(Worker):
             )
         elif target.service == "sqs":
             self._send_as_eventbridge(target.arn, MessageBody=json.dumps(payload))
+        elif target.is_api_destination:
+            if self.caller is None:
+                raise ResourceNotFoundException(f"API destination not found: {target.arn}")
+            refusal = self.iam and self.iam.refusal_for_role(target.role_arn, "events:InvokeApiDestination",
+                                                             target.arn)
+            if refusal:
+                raise NoPermissions(refusal)
+            status = self.caller.call(payload)
+            log.info("%s: %s answered %d", self.name, self.caller.destination.endpoint, status)
         else:
             raise NotImplementedError(f"bridged target service {target.service}")
 

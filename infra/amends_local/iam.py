@@ -57,6 +57,7 @@ class Authorizer:
             raise ValueError(f"IAM mode {mode!r}: one of {', '.join(MODES)} (AMENDS_IAM)")
         self.mode = mode
         self.roles = iam_policies.roles(template)
+        self.template = template
         self.resource_policies = {**iam_policies.queue_policies(template), **iam_policies.topic_policies(template),
                                   **iam_policies.key_policies(template),
                                   **iam_policies.bucket_policies(template), **iam_policies.function_policies(template)}
@@ -139,6 +140,23 @@ class Authorizer:
                     return message
                 log.warning("%s (AMENDS_IAM=warn: let through)", message)
         return None
+
+    def refusal_for_role(self, role_arn: str | None, action: str, resource: str) -> str | None:
+        """Why AWS would refuse EventBridge, acting as the rule target's role ``role_arn``, ``action`` on
+        ``resource`` (``events:InvokeApiDestination`` on a destination), or None. In warn mode a refusal is logged
+        and None returned."""
+        policies = iam_policies.role_policies(self.template, role_arn) if role_arn else None
+        if policies is None:
+            message = (f"EventBridge has no role of this template to assume for {action} on {resource} "
+                       f"(the target's RoleArn is {role_arn or 'not set'})")
+        else:
+            session = f"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/events"
+            why = self._decide(session, policies, AuthRequest(action, resource))
+            message = None if why is None else _message("", session, AuthRequest(action, resource), why)
+        if message and self.mode == "warn":
+            log.warning("%s (AMENDS_IAM=warn: let through)", message)
+            return None
+        return message
 
     # ---- evaluation --------------------------------------------------------------------------------------------
     def _decide(self, principal: str, policies: tuple[tuple[str, Any], ...], request: AuthRequest,

@@ -69,6 +69,20 @@ def roles(template: Template) -> dict[str, Role]:
     return out
 
 
+def role_policies(template: Template, role_arn: str) -> tuple[tuple[str, PolicyDocument], ...] | None:
+    """The policies of the template's AWS::IAM::Role whose ARN is ``role_arn`` (a role a rule target names for
+    EventBridge), or None when no role of the template has that ARN."""
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] != "AWS::IAM::Role" or template.arn(logical_id) != role_arn:
+            continue
+        props = resource.get("Properties", {})
+        managed = [(arn.rsplit("/", 1)[-1], managed_policy(arn)) for arn in template.resolve(
+            props.get("ManagedPolicyArns", []))]
+        inline = [(p["PolicyName"], template.resolve(p["PolicyDocument"])) for p in props.get("Policies", [])]
+        return tuple(managed + inline)
+    return None
+
+
 def translate(template: Template) -> dict[str, dict[str, Any]]:
     """The template's resources as SAM's transform makes them for CloudFormation (intrinsics left in)."""
     return json.loads(_translated(json.dumps(template.raw), json.dumps(template.parameters)))

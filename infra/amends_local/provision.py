@@ -3,7 +3,7 @@
 DynamoDB tables go to DynamoDB Local (or moto); everything else to moto. One thing is local-only: moto's
 EventBridge delivers to SQS, log group, archive, bus and API-destination targets, raises for any other, and puts
 into a queue whatever the queue's policy says. A rule target that is a Lambda function, a state machine or a queue
-therefore gets a *bridge queue* (``amends-bridge-<Rule>-<Target>``) as its moto target; ``eventbridge_bridge``
+therefore gets a *bridge queue*, and so does an API destination (moto sends it nothing), (``amends-bridge-<Rule>-<Target>``) as its moto target; ``eventbridge_bridge``
 delivers from it with EventBridge's semantics, a queue only where its policy lets EventBridge in.
 
 SES: only the identities a deployment could send from are verified (``verified_identities``). ``provision``
@@ -42,6 +42,8 @@ PROVIDED_ELSEWHERE = {
     "AWS::SES::ReceiptRuleSet": "the local SMTP listener (amends_local.smtp) receives mail as its rules say",
     "AWS::SES::ReceiptRule": "applied by the local SMTP listener (amends_local.smtp): S3 action, then Lambda action",
     "AWS::Lambda::Permission": "checked by the local SMTP listener before it invokes for SES (amends_local.smtp)",
+    "AWS::Events::ApiDestination": "called by the rules' bridges as EventBridge calls it (amends_local.api_destinations)",
+    "AWS::Events::Connection": "its authorization is added to each API destination call (amends_local.api_destinations)",
 }
 
 # Resources with no local meaning; provision() reports these reasons for them.
@@ -50,7 +52,7 @@ ACCOUNTED_FOR = {
     "a fixed local id) and the emulators keep data unencrypted",
     "AWS::KMS::Alias": "names the KMS key, which is not needed locally",
     "AWS::IAM::Role": "not created: the local IAM check (amends_local.iam) reads the roles SAM generates for the "
-    "functions; other roles are not used locally",
+    "functions, and the roles rule targets give EventBridge",
     "AWS::ApiGateway::Account": "account-level API Gateway setting; the local gateway writes no CloudWatch logs",
     "AWS::CloudFormation::WaitConditionHandle": "orders resources during a CloudFormation deployment only",
 }
@@ -70,7 +72,7 @@ class Bridge:
 
 
 def bridge_for(rule: Rule, target: RuleTarget) -> Bridge | None:
-    if target.service not in BRIDGED_SERVICES:
+    if target.service not in BRIDGED_SERVICES and not target.is_api_destination:
         return None
     name = f"{STACK_NAME}-bridge-{rule.logical_id}-{target.id}"
     if len(name) > 80:

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from amends_local import moto_server
+from amends_local.api_destinations import Caller
 from amends_local.aws import client
 from amends_local.clock import RuntimeClock
-from amends_local.sent_mail import sent_mail_dir
 from amends_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalUnavailable
 from amends_local.eventbridge_bridge import EventBridgeBridge
 from amends_local.iam import Authorizer
@@ -38,6 +38,7 @@ from amends_local.lambdas import FunctionRegistry
 from amends_local.ports import LOOPBACK, free_port
 from amends_local.provision import Provisioner, bridges, verified_identities
 from amends_local.scheduler import Scheduler
+from amends_local.sent_mail import sent_mail_dir
 from amends_local.sqs_poller import SqsEventSource
 from amends_local.stream_poller import StreamEventSource
 from amends_local.template import ACCOUNT_ID, REGION, Template
@@ -239,9 +240,11 @@ class LocalStack:
                     checkpoint_file=self.state_dir / "stream-checkpoints.json" if self.persist else None,
                 )
             )
+        destinations = {arn: Caller(d) for arn, d in self.template.api_destinations().items()}  # one pace each
         for bridge in bridges(self.template):
             workers.append(
-                EventBridgeBridge(bridge, registry=self.functions, moto_endpoint=self.moto_endpoint, iam=self.iam)
+                EventBridgeBridge(bridge, registry=self.functions, moto_endpoint=self.moto_endpoint, iam=self.iam,
+                                  api_destinations=destinations)
             )
         return workers
 

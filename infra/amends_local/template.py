@@ -10,6 +10,7 @@ Parameters take their defaults, overridable with the environment variable ``AMEN
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -146,11 +147,16 @@ class RuleTarget:
     input: str | None = None
     input_path: str | None = None
     input_transformer: dict[str, Any] | None = None
+    role_arn: str | None = None  # the role EventBridge assumes to deliver (API destinations, other buses)
 
     @property
     def service(self) -> str:
         """The ARN's service: sqs, lambda, states, events, logs..."""
         return self.arn.split(":")[2]
+
+    @property
+    def is_api_destination(self) -> bool:
+        return self.arn.split(":")[2:3] == ["events"] and ":api-destination/" in self.arn
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,19 @@ class ReceiptAction:
 
 
 @dataclass(frozen=True)
+class ApiDestination:
+    """An AWS::Events::ApiDestination with what its connection adds to every request (auth and parameters)."""
+
+    logical_id: str
+    arn: str
+    endpoint: str
+    method: str
+    rate_limit_per_second: int | None
+    headers: tuple[tuple[str, str], ...]  # the connection's auth header and its invocation header parameters
+    query: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ReceiptRule:
     """An ``AWS::SES::ReceiptRule``: which recipients it takes, and what it does with their mail, in order."""
 
@@ -247,6 +266,7 @@ class Template:
         self.raw: dict[str, Any] = json.loads(json.dumps(raw))  # plain dicts, no decoder node classes
         self._parameters = self._parameter_values(parameters or {})
         self._conditions: dict[str, bool] = {}
+        self._check_rules()
         self.resources: dict[str, dict[str, Any]] = {
             rid: res
             for rid, res in self.raw.get("Resources", {}).items()
@@ -270,6 +290,16 @@ class Template:
                                     f"{spec.get('ConstraintDescription', 'see its Description')}")
             values[name] = value
         return values
+
+    def _check_rules(self) -> None:
+        """The template's Rules, as CloudFormation checks them before it creates anything: where a rule's
+        RuleCondition holds, each Assert must, or the parameters are refused with its AssertDescription."""
+        for name, rule in self.raw.get("Rules", {}).items():
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
+                continue
+            for assertion in rule.get("Assertions", []):
+                if not self.resolve(assertion["Assert"]):
+                    raise TemplateError(f"Rule {name}: {assertion.get('AssertDescription', 'an assertion failed')}")
 
     @property
     def parameters(self) -> dict[str, str]:
@@ -316,6 +346,9 @@ class Template:
             "AWS::KMS::Alias": "AliasName",
             "AWS::S3::Bucket": "BucketName",
             "AWS::SES::ReceiptRuleSet": "RuleSetName",
+            "AWS::Events::Connection": "Name",
+            "AWS::Events::ApiDestination": "Name",
+            "AWS::IAM::Role": "RoleName",
         }.get(kind)
         name = self._prop(logical_id, own) if own else None
         if name:
@@ -359,6 +392,13 @@ class Template:
                 return f"{prefix}:kms:{REGION}:{ACCOUNT_ID}:key/{self.ref(logical_id)}"
             case "AWS::S3::Bucket":
                 return f"{prefix}:s3:::{name}"
+            case "AWS::Events::Connection" | "AWS::Events::ApiDestination":
+                # EventBridge adds a UUID of its own; a fixed one per logical id keeps references consistent.
+                kind_name = "connection" if kind == "AWS::Events::Connection" else "api-destination"
+                suffix = uuid.uuid5(uuid.NAMESPACE_URL, f"{STACK_NAME}/{logical_id}")
+                return f"{prefix}:events:{REGION}:{ACCOUNT_ID}:{kind_name}/{name}/{suffix}"
+            case "AWS::IAM::Role":
+                return f"{prefix}:iam::{ACCOUNT_ID}:role/{name}"
         raise TemplateError(f"No local ARN for {logical_id} ({kind})")
 
     def queue_url(self, logical_id: str) -> str:
@@ -475,6 +515,9 @@ class Template:
         if name in PSEUDO_PARAMETERS:
             return PSEUDO_PARAMETERS[name]
         if name in self._parameters:
+            kind = self.raw["Parameters"][name].get("Type", "String")
+            if kind == "CommaDelimitedList" or kind.startswith("List<"):
+                return [item.strip() for item in self._parameters[name].split(",")] if self._parameters[name] else []
             return self._parameters[name]
         return self.ref(name)
 
@@ -618,6 +661,7 @@ class Template:
                     input=t.get("Input"),
                     input_path=t.get("InputPath"),
                     input_transformer=t.get("InputTransformer"),
+                    role_arn=t.get("RoleArn"),
                 )
                 for t in props.get("Targets", [])
             )
@@ -671,6 +715,34 @@ class Template:
                     (target,),
                     ev.get("Description", ""),
                 )
+        return out
+
+    def api_destinations(self) -> dict[str, ApiDestination]:
+        """API destinations by ARN, each with its connection's authorization (API_KEY or BASIC) applied."""
+        out: dict[str, ApiDestination] = {}
+        for rid in self._of_type("AWS::Events::ApiDestination"):
+            props = self.resolve(self.resource(rid)["Properties"])
+            connection_id = next((c for c in self._of_type("AWS::Events::Connection")
+                                  if self.arn(c) == props["ConnectionArn"]), None)
+            if connection_id is None:
+                raise TemplateError(f"{rid}: ConnectionArn is not a connection of this template")
+            auth = self.resolve(self.resource(connection_id)["Properties"])
+            kind, parameters = auth["AuthorizationType"], auth.get("AuthParameters", {})
+            if kind == "API_KEY":
+                key = parameters["ApiKeyAuthParameters"]
+                headers = [(key["ApiKeyName"], key["ApiKeyValue"])]
+            elif kind == "BASIC":
+                basic = parameters["BasicAuthParameters"]
+                token = base64.b64encode(f"{basic['Username']}:{basic['Password']}".encode()).decode()
+                headers = [("Authorization", f"Basic {token}")]
+            else:
+                raise TemplateError(f"{connection_id}: AuthorizationType {kind} is not emulated (API_KEY, BASIC are)")
+            extra = parameters.get("InvocationHttpParameters", {})
+            headers += [(h["Key"], h["Value"]) for h in extra.get("HeaderParameters", [])]
+            query = tuple((q["Key"], q["Value"]) for q in extra.get("QueryStringParameters", []))
+            rate = props.get("InvocationRateLimitPerSecond")
+            out[self.arn(rid)] = ApiDestination(rid, self.arn(rid), props["InvocationEndpoint"], props["HttpMethod"],
+                                                int(rate) if rate is not None else None, tuple(headers), query)
         return out
 
     def state_machines(self) -> dict[str, StateMachine]:

@@ -79,8 +79,10 @@ def test_the_template_alarms_on_every_function_rule_and_state_machine() -> None:
     """What the rules demand, spelled out on the real template: the alarm list the README describes."""
     from amends_local.template import Template
 
-    template = Template(ROOT / "template.yaml")
-    alarms = [r["Properties"] for r in template.raw["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    # With every optional part on (the webhook), so each rule, function and alarm is in the template's resources.
+    template = Template(ROOT / "template.yaml", parameters={"WebhookEndpoint": "https://hooks.example.org/amends",
+                                                            "WebhookApiKey": "k3y"})
+    alarms = [r["Properties"] for r in template.resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     by_metric: dict[str, set[str]] = {}
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
@@ -94,7 +96,8 @@ def test_the_template_alarms_on_every_function_rule_and_state_machine() -> None:
     for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"):
         assert "CaseLifecycleStateMachine" in by_metric[metric]
     assert set(template.rules()) == by_metric["FailedInvocations"] == {
-        "AcknowledgementSentRule", "LifecycleEventsRule", "OutboxSweeperFunctionSweep", "TimerSweepFunctionSweep"}
+        "AcknowledgementSentRule", "LifecycleEventsRule", "OutboxSweeperFunctionSweep", "TimerSweepFunctionSweep",
+        "WebhookRule"}
 
 
 def test_failed_records_alarms_watch_the_metric_the_handlers_emit() -> None:
