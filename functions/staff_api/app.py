@@ -12,7 +12,7 @@ from amends.api.cors import cors_config, vary_on_origin
 from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference, serialize
-from amends.api.schemas.mail import MailList, MailSummary
+from amends.api.schemas.mail import DiscardRequest, MailList, MailSummary, ReleasedMail
 from amends.api.schemas.replies import StaffReplyRequest, StaffReplySent
 from amends.api.schemas.sla import SlaView
 from amends.api.schemas.staff import AssignOwnerRequest, CaseDetail, CaseList, CaseSummary, NoteRequest
@@ -33,11 +33,11 @@ from amends.domain.lifecycle import Status
 from amends.domain.mail_log import MailOutcome
 from amends.domain.model import Actor, Case, Priority, TimelineEntry
 from amends.observability import logger, tracer
-from amends.services import decision, handling, intake, sla, staff, staff_replies
+from amends.services import decision, handling, intake, quarantine, replies, sla, staff, staff_replies
 from amends.services.ports import CaseQuery, MailQuery
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -85,6 +85,44 @@ def list_mail(
     _actor()
     page = staff.list_mail(MailQuery(outcome=outcome, limit=limit, cursor=cursor), mail_log=wiring.mail_log())
     return MailList(items=[MailSummary.of(e) for e in page.items], next_cursor=page.next_cursor)
+
+
+MailId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$",
+                             description="The ses_message_id of a mail-log entry (GET /staff/mail).")]
+
+
+@app.post("/staff/mail/<ses_message_id>/release", summary="Release a quarantined message: process it again",
+          tags=["Staff"], security=SECURED,
+          description="For a supervisor, a manager or an admin who judges the message genuine: it is processed again "
+                      "with SES's spam, virus and DMARC verdicts set aside, and usually becomes a case or joins one. "
+                      "Its entry becomes released (by whom, into what); what it became has an entry of its own.",
+          responses=responses(200, "Released, with what it became", {
+              404: "No such message in the mail log",
+              409: "Not in quarantine (already released or discarded, or never quarantined), or it still cannot "
+                   "become a case", 422: "An id of impossible form"}, staff=True))
+def release_mail(ses_message_id: MailId) -> ReleasedMail:
+    actor = _actor()
+    desk = replies.MailDesk(store=wiring.sent_mail(), repo=wiring.case_repository())
+    released, result = quarantine.release(ses_message_id, actor, mail_log=wiring.mail_log(), raw_mail=wiring.raw_mail(),
+                                          clock=get_clock(), settings=get_settings(), desk=desk)
+    logger.info("quarantine released", extra={"audit": "mail_released", "ses_message_id": ses_message_id,
+                                              "actor": actor.id, "outcome": result.outcome.value})
+    return ReleasedMail(released=MailSummary.of(released), result=MailSummary.of(result))
+
+
+@app.post("/staff/mail/<ses_message_id>/discard", summary="Discard a quarantined message", tags=["Staff"],
+          security=SECURED,
+          description="For a supervisor, a manager or an admin: the entry becomes discarded, with who and why, and "
+                      "stays in the mail log; the raw message expires with the raw-mail bucket's lifecycle.",
+          responses=responses(200, "Discarded", {
+              404: "No such message in the mail log", 409: "Not in quarantine",
+              422: "A reason that is too long, or an id of impossible form"}, staff=True, json_body=True))
+def discard_mail(ses_message_id: MailId, request: Annotated[DiscardRequest, Body()]) -> MailSummary:
+    actor = _actor()
+    entry = quarantine.discard(ses_message_id, actor, request.reason, mail_log=wiring.mail_log(), clock=get_clock())
+    logger.info("quarantine discarded", extra={"audit": "mail_discarded", "ses_message_id": ses_message_id,
+                                               "actor": actor.id})
+    return MailSummary.of(entry)
 
 
 @app.get("/staff/cases/<reference>", summary="Read one case with its full timeline", tags=["Staff"],

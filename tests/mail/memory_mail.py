@@ -99,6 +99,12 @@ class CaseMailLog:
         self.entries[entry.ses_message_id] = entry
         return entry
 
+    def settle(self, entry, *, was):
+        stored = self.entries.get(entry.ses_message_id)
+        if stored is not None and stored.outcome is was:
+            self.entries[entry.ses_message_id] = stored = entry
+        return stored or entry
+
     def list_mail(self, query):
         from amends.services.ports import MailPage
 

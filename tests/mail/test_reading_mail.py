@@ -52,6 +52,12 @@ class MemoryMailLog:
         self.entries[entry.ses_message_id] = entry
         return entry
 
+    def settle(self, entry, *, was):
+        stored = self.entries.get(entry.ses_message_id)
+        if stored is not None and stored.outcome is was:
+            self.entries[entry.ses_message_id] = stored = entry
+        return stored or entry
+
     def list_mail(self, query):
         return MailPage(list(self.entries.values()), None)
 

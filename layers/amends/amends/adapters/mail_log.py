@@ -103,6 +103,18 @@ class DynamoMailLog:
                 raise MailAlreadyClaimed(_from_item(claim).get("case_reference")) from error
         raise ReferenceTaken(change.case.reference) from error
 
+    def settle(self, entry: MailLogEntry, *, was: MailOutcome) -> MailLogEntry:
+        try:
+            self.client.put_item(TableName=self.table, Item=_to_item(mail_item(entry)),
+                                 ConditionExpression="#entry.#outcome = :was",
+                                 ExpressionAttributeNames={"#entry": "entry", "#outcome": "outcome"},
+                                 ExpressionAttributeValues=_to_item({":was": was.value}))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return self.get(entry.ses_message_id) or entry
+        return entry
+
     def list_mail(self, query: MailQuery) -> MailPage:
         if query.outcome:
             index, key, value = "by-status", "status_pk = :pk", f"MAIL#{query.outcome.value}"

@@ -29,9 +29,12 @@ from amends.domain.errors import (
     FourEyesRequired,
     InvalidCursor,
     InvalidLink,
+    MailNotFound,
+    NotQuarantined,
     NotUninvolved,
     OwnerRequired,
     ReasonRequired,
+    ReleaseRefused,
     ReopenWindowClosed,
     ReplyNotSent,
 )
@@ -209,6 +212,19 @@ def install(app: ApiGatewayResolver) -> None:
     @app.exception_handler(ReplyNotSent)
     def _reply(error: ReplyNotSent) -> Response:
         return problem(409, "reply-not-sent", "The reply was not sent", str(error), instance=path())
+
+    @app.exception_handler(MailNotFound)
+    def _mail_not_found(error: MailNotFound) -> Response:
+        return problem(404, "mail-not-found", "Inbound message not found", str(error), instance=path())
+
+    @app.exception_handler(NotQuarantined)
+    def _not_quarantined(error: NotQuarantined) -> Response:
+        return problem(409, "not-quarantined", "The message is not in quarantine", str(error), instance=path(),
+                       outcome=error.outcome)
+
+    @app.exception_handler(ReleaseRefused)
+    def _release_refused(error: ReleaseRefused) -> Response:
+        return problem(409, "release-refused", "The message cannot be processed", str(error), instance=path())
 
     @app.exception_handler(DetailsRequired)
     def _details(error: DetailsRequired) -> Response:

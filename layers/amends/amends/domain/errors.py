@@ -102,3 +102,22 @@ class InvalidCursor(DomainError):
 class ReplyNotSent(DomainError):
     """A staff reply by email was not sent: no address, no consent to contact, or the delivery guard refused
     (an undeliverable address). Nothing was recorded."""
+
+
+class MailNotFound(DomainError):
+    def __init__(self, ses_message_id: str) -> None:
+        super().__init__(f"No inbound message with id {ses_message_id} is in the mail log. Take the ses_message_id "
+                         f"of an entry from GET /staff/mail.")
+
+
+class NotQuarantined(DomainError):
+    """Only quarantined mail is released or discarded; this message became something else (its outcome)."""
+
+    def __init__(self, ses_message_id: str, outcome: str) -> None:
+        super().__init__(f"Message {ses_message_id} is not in quarantine: it is {outcome}. Only quarantined mail can "
+                         f"be released or discarded.")
+        self.outcome = outcome
+
+
+class ReleaseRefused(DomainError):
+    """Released, the message still could not be processed (no sender to answer...): it stays in quarantine."""

@@ -15,6 +15,8 @@ class MailOutcome(StrEnum):
     QUARANTINED = "quarantined"  # could not become a case (reason), kept for staff with the raw message
     ADDED_TO_CASE = "added_to_case"  # a reply to something we sent: a complainant message on its case
     BOUNCE_RECORDED = "bounce_recorded"  # a delivery status notification about our mail: on the case, address marked
+    RELEASED = "released"  # was quarantined; staff released it and it was processed again (reason: by whom, into what)
+    DISCARDED = "discarded"  # was quarantined; staff discarded it (reason: by whom and why); the raw message expires
 
 
 class MailLogEntry(BaseModel):

@@ -125,6 +125,17 @@ class MailLog(Protocol):
         """Newest first. Raises ``InvalidCursor``."""
         ...
 
+    def settle(self, entry: MailLogEntry, *, was: MailOutcome) -> MailLogEntry:
+        """Replace the stored entry with ``entry`` only while the stored one's outcome is ``was`` (a quarantined
+        message released or discarded once); returns what is stored afterwards."""
+        ...
+
+
+class RawMailStore(Protocol):
+    """Raw inbound messages as SES stored them (read only)."""
+
+    def read(self, key: str) -> bytes: ...
+
 
 class SentMailStore(Protocol):
     """What we sent and to whom we may send: the record replies and bounces are matched by, undeliverable addresses,

@@ -32,3 +32,14 @@ class MailSummary(BaseModel):
 class MailList(BaseModel):
     items: list[MailSummary]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; absent on the last page.")
+
+
+class DiscardRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=500,
+                               description="Why it is discarded (a known phishing campaign...): kept on its entry.")
+
+
+class ReleasedMail(BaseModel):
+    released: MailSummary = Field(description="The quarantined entry, now released: by whom, into what.")
+    result: MailSummary = Field(description="What the message became when processed again (its own entry, "
+                                            "<ses_message_id>.released): usually case_created or added_to_case.")
