@@ -67,7 +67,7 @@ docs: setup ## regenerate the committed OpenAPI document, event catalogue and la
 	@$(UV) run --frozen python -m amends_local.docs
 	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-annotate --no-header --quiet > layers/amends/requirements.txt
 
-bench: setup ## print cold-start import times, the AWS calls and capacity one intake costs, and the sweep's reads by table size
+bench: setup ## print cold-start import times, the AWS calls and capacity one intake costs, inbound mail throughput, and the sweep's reads by table size
 	@$(UV) run --frozen python -m amends_local.bench
 
 # mutmut runs in a folder of links laid out as it expects (see [tool.mutmut] in pyproject.toml), from scratch each time.

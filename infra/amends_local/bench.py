@@ -304,8 +304,10 @@ def main() -> int:
     try:
         cold_starts()
         intake_costs()
+        from amends_local.bench_ingest import ingestion_throughput
         from amends_local.bench_sweep import sweep_reads
 
+        ingestion_throughput(say)
         sweep_reads(say)
     except Exception:
         traceback.print_exc(file=figures)
