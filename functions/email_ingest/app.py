@@ -37,7 +37,7 @@ def lambda_handler(event: SESEvent, context: LambdaContext) -> dict[str, Any]:
     raw = wiring.raw_mail().read(receipt.raw_key)
     desk = replies.MailDesk(store=wiring.sent_mail(), repo=wiring.case_repository())
     entry = email_intake.ingest(raw, receipt, mail_log=wiring.mail_log(), clock=get_clock(), settings=get_settings(),
-                                desk=desk)
+                                desk=desk, files=wiring.attachments())
     logger.info("inbound mail", extra={"ses_message_id": entry.ses_message_id, "outcome": entry.outcome.value,
                                        "reason": entry.reason, "reference": entry.case_reference})
     return {"outcome": entry.outcome.value, "case_reference": entry.case_reference}

@@ -12,6 +12,7 @@ from amends.api.cors import cors_config, vary_on_origin
 from amends.api.auth import staff_actor
 from amends.api.openapi import SECURITY_SCHEMES, STAFF, responses
 from amends.api.params import NO_STORE, Reference, serialize
+from amends.api.schemas.files import CaseFiles, FileLink
 from amends.api.schemas.mail import DiscardRequest, MailList, MailSummary, ReleasedMail
 from amends.api.schemas.replies import StaffReplyRequest, StaffReplySent
 from amends.api.schemas.sla import SlaView
@@ -33,7 +34,7 @@ from amends.domain.lifecycle import Status
 from amends.domain.mail_log import MailOutcome
 from amends.domain.model import Actor, Case, Priority, TimelineEntry
 from amends.observability import logger, tracer
-from amends.services import decision, handling, intake, quarantine, replies, sla, staff, staff_replies
+from amends.services import case_files, decision, handling, intake, quarantine, replies, sla, staff, staff_replies
 from amends.services.ports import CaseQuery, MailQuery
 from amends.settings import get_clock, get_settings
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -104,7 +105,8 @@ def release_mail(ses_message_id: MailId) -> ReleasedMail:
     actor = _actor()
     desk = replies.MailDesk(store=wiring.sent_mail(), repo=wiring.case_repository())
     released, result = quarantine.release(ses_message_id, actor, mail_log=wiring.mail_log(), raw_mail=wiring.raw_mail(),
-                                          clock=get_clock(), settings=get_settings(), desk=desk)
+                                          clock=get_clock(), settings=get_settings(), desk=desk,
+                                          files=wiring.attachments())
     logger.info("quarantine released", extra={"audit": "mail_released", "ses_message_id": ses_message_id,
                                               "actor": actor.id, "outcome": result.outcome.value})
     return ReleasedMail(released=MailSummary.of(released), result=MailSummary.of(result))
@@ -139,6 +141,36 @@ def get_case(reference: Reference) -> Response[CaseDetail]:
     detail = CaseDetail.of(record.case, record.timeline, intake.response_due_by(record.case, get_settings()),
                            view.allowed_actions)
     return Response(200, content_type="application/json", body=detail, headers=NO_STORE)
+
+
+@app.get("/staff/cases/<reference>/attachments", summary="The case's files, each with a download link",
+         tags=["Staff"], security=SECURED,
+         description="Files the complainant sent by email (name, type, size, SHA-256), each with a link that "
+                     "downloads it under its name for a few minutes; and those their email carried that were not kept.",
+         responses=responses(200, "The files and their links", {404: "Unknown reference",
+                                                               422: "A reference of impossible length"}, staff=True))
+def list_files(reference: Reference) -> Response[CaseFiles]:
+    actor = _actor()
+    case, links = case_files.files_with_links(reference, repo=wiring.case_repository(), store=wiring.attachments())
+    logger.info("staff listed files", extra={"audit": "files_listed", "reference": case.reference, "actor": actor.id})
+    body = CaseFiles(reference=case.reference, files=[FileLink.of(f, url, case_files.LINK_SECONDS) for f, url in links],
+                     left_out=list(case.files_left_out))
+    return Response(200, content_type="application/json", body=body, headers=NO_STORE)
+
+
+@app.get("/staff/cases/<reference>/attachments/<sha256>", summary="Download one of the case's files",
+         tags=["Staff"], security=SECURED,
+         description="A redirect (302) to a link that downloads the file under its name; the link works for a few "
+                     "minutes.",
+         responses=responses(302, "Follow Location to download the file", {
+             404: "Unknown reference, or no such file on the case", 422: "Not a SHA-256"}, staff=True))
+def download_file(reference: Reference, sha256: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$",
+                                                                      description="The file's SHA-256.")]) -> Response[None]:
+    actor = _actor()
+    file, url = case_files.link_to(reference, sha256, repo=wiring.case_repository(), store=wiring.attachments())
+    logger.info("staff downloaded a file", extra={"audit": "file_downloaded", "reference": reference.upper(),
+                                                  "sha256": file.sha256, "actor": actor.id})
+    return Response(302, headers={"Location": url, **NO_STORE})
 
 
 @app.get("/staff/cases/<reference>/sla", summary="The case's deadlines: every milestone and why it stands there",

@@ -198,12 +198,15 @@ def test_every_kind_renders_in_every_language_and_a_missing_variable_fails() -> 
                "outcome": "upheld", "final": False, "reasons": "Because.", "actions_taken": [], "remedies": [],
                "reply_due": when, "external_body": "FOS", "external_time_limit": "six months",
                "external_details": "Free.", "priority": "normal", "status": "investigating", "assigned_by": None,
-               "reason": "Late.", "owner": None, "milestone": "final response", "rule": "r", "level": 1}
+               "reason": "Late.", "owner": None, "milestone": "final response", "rule": "r", "level": 1,
+               "files_left_out": [("scan <1>.pdf", "larger than 10.0 MB (it is 12.0 MB)")]}
     for language in templates.languages:
         for kind in kinds:
             rendered = templates.render(kind, language, **context)
             assert rendered.subject and "CMP-1" in rendered.text, (language, kind)
             assert "Ada &lt;script&gt;" in rendered.html or "Ada" not in rendered.text, (language, kind)
+            if kind == "acknowledgement":  # the sender is told which files were not kept
+                assert "scan <1>.pdf" in rendered.text and "scan &lt;1&gt;.pdf" in rendered.html, language
     with pytest.raises(UndefinedError, match="due"):
         templates.render("acknowledgement", "en", **{k: v for k, v in context.items() if k != "due"})
     with pytest.raises(ValueError, match="DefaultLanguage 'xx'"):

@@ -33,6 +33,10 @@ class Settings(BaseModel):
     # to it per case: complaints+<token>@...), and how many automatic messages one address gets per hour at most.
     reply_address: str | None = Field(None, description="The inbound address replies go to (complaints@example.com).")
     automatic_mail_per_hour: int = Field(5, ge=1, description="Automatic emails to one address per hour, at most.")
+    attachments_bucket: str | None = None  # where files that came by email are kept, for ingestion and downloads
+    attachment_max_count: int = Field(20, ge=0, description="Files kept from one email, at most.")
+    attachment_max_mb: float = Field(10, gt=0, description="Size of one file kept from an email, at most (MB).")
+    attachment_max_total_mb: float = Field(25, gt=0, description="Size of all the files kept from one email (MB).")
     default_language: str = Field("en", description="Mail templates' language for staff, and for a complainant "
                                                     "whose language has none (amends/templates/mail/<language>).")
     external_recourse: str = (
@@ -88,6 +92,10 @@ _OPTIONAL_ENV = {
     "sla_config_dir": "SLA_CONFIG_DIR",
     "reply_address": "REPLY_ADDRESS",
     "automatic_mail_per_hour": "AUTOMATIC_MAIL_PER_HOUR",
+    "attachments_bucket": "ATTACHMENTS_BUCKET",
+    "attachment_max_count": "ATTACHMENT_MAX_COUNT",
+    "attachment_max_mb": "ATTACHMENT_MAX_MB",
+    "attachment_max_total_mb": "ATTACHMENT_MAX_TOTAL_MB",
     "default_language": "DEFAULT_LANGUAGE",
 }
 

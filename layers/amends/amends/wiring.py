@@ -23,6 +23,7 @@ from amends.adapters.executions import (
     StepFunctionsStarter,
 )
 from amends.adapters.mail_log import DynamoMailLog
+from amends.adapters.attachments import S3Attachments
 from amends.adapters.raw_mail import S3RawMail
 from amends.adapters.local_mail import LocalMailCopy
 from amends.adapters.sent_mail import DynamoSentMail
@@ -70,6 +71,15 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
 @cache
 def mail_log() -> DynamoMailLog:
     return DynamoMailLog(case_repository())
+
+
+@cache
+def attachments() -> S3Attachments:
+    bucket = get_settings().attachments_bucket
+    if not bucket:
+        raise RuntimeError("ATTACHMENTS_BUCKET is not set: the template sets it for the functions that store or "
+                           "serve attachments")
+    return S3Attachments(bucket, _client("s3"))
 
 
 @cache
@@ -151,7 +161,7 @@ def reset() -> None:
     """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
     global _sessions
     _sessions = threading.local()
-    for factory in (dynamodb, case_repository, mail_log, raw_mail, event_publisher, mailer, sent_mail, execution_tokens,
-                    status_history, task_callbacks,
+    for factory in (dynamodb, case_repository, mail_log, raw_mail, attachments, event_publisher, mailer, sent_mail,
+                    execution_tokens, status_history, task_callbacks,
                     execution_starter, timer_store, _staff_directory, get_settings):
         factory.cache_clear()

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from amends.domain.errors import (
     ActionNotAllowed,
+    AttachmentNotFound,
     ApprovalRequired,
     CaseNotFound,
     ConcurrentUpdate,
@@ -212,6 +213,10 @@ def install(app: ApiGatewayResolver) -> None:
     @app.exception_handler(ReplyNotSent)
     def _reply(error: ReplyNotSent) -> Response:
         return problem(409, "reply-not-sent", "The reply was not sent", str(error), instance=path())
+
+    @app.exception_handler(AttachmentNotFound)
+    def _file_not_found(error: AttachmentNotFound) -> Response:
+        return problem(404, "attachment-not-found", "File not found", str(error), instance=path())
 
     @app.exception_handler(MailNotFound)
     def _mail_not_found(error: MailNotFound) -> Response:

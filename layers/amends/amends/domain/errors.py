@@ -121,3 +121,9 @@ class NotQuarantined(DomainError):
 
 class ReleaseRefused(DomainError):
     """Released, the message still could not be processed (no sender to answer...): it stays in quarantine."""
+
+
+class AttachmentNotFound(DomainError):
+    def __init__(self, reference: str, sha256: str) -> None:
+        super().__init__(f"Complaint {reference} has no file with SHA-256 {sha256}. GET /staff/cases/{reference}/"
+                         f"attachments lists its files.")

@@ -90,6 +90,29 @@ class AttachmentMeta(BaseModel):
     size_bytes: int = Field(ge=0, le=25 * 1024 * 1024)
 
 
+class StoredFile(BaseModel):
+    """A file that came with the complainant's email, kept for the case: its bytes are in the attachments bucket
+    under ``attachments/<reference>/<sha256>``; staff download it through a short-lived link."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_type: Annotated[str, StringConstraints(min_length=3, max_length=127)]
+    size_bytes: int = Field(ge=0)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    added_at: datetime
+
+
+class LeftOutFile(BaseModel):
+    """A file an email carried that was not kept (over a limit): the raw message still holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    filename: str
+    size_bytes: int
+    why: str
+
+
 class Consent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -201,6 +224,9 @@ class Case(BaseModel):
     closure: Closure | None = None
     participants: tuple[str, ...] = Field((), description="Staff who owned the case or took one of its steps.")
     sla: CaseSla | None = Field(None, description="The policy it was opened under and its clock (amends.domain.case_sla).")
+    files: tuple[StoredFile, ...] = Field((), description="Files the complainant sent by email, kept for the case.")
+    files_left_out: tuple[LeftOutFile, ...] = Field((), description="Files their email carried that were not kept "
+                                                                     "(over a limit), with why; they were told.")
 
     def next_sla_check(self, at: datetime | None = None) -> datetime | None:
         """When the sweep should next look at the case's SLA (its ``sla_check`` timer); None: nothing to look for."""

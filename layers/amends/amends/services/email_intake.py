@@ -20,9 +20,9 @@ from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.mail_loops import automatic_mail
 from amends.domain.model import LONG_TEXT_MAX_CHARS, Actor, Channel, Person, Submission, open_case
 from amends.domain.reference import new_reference
-from amends.services import replies
+from amends.services import email_files, replies
 from amends.services.common import hash_token
-from amends.services.ports import MailAlreadyClaimed, MailLog, ReferenceTaken
+from amends.services.ports import AttachmentStore, MailAlreadyClaimed, MailLog, ReferenceTaken
 from amends.settings import Settings
 
 MAX_REFERENCE_DRAWS = 5
@@ -43,9 +43,10 @@ class Receipt:
 
 
 def ingest(raw: bytes, receipt: Receipt, *, mail_log: MailLog, clock: Clock, settings: Settings,
-           desk: replies.MailDesk | None = None) -> MailLogEntry:
+           desk: replies.MailDesk | None = None, files: AttachmentStore | None = None) -> MailLogEntry:
     """Never raises for anything in the message; returns its mail-log entry (the earlier one on redelivery).
-    With ``desk`` (the record of sent mail), bounces and replies to our mail go to their cases (services/replies)."""
+    With ``desk`` (the record of sent mail), bounces and replies to our mail go to their cases (services/replies);
+    with ``files``, the message's attachments are kept for its case (services/email_files)."""
     earlier = mail_log.get(receipt.ses_message_id)
     if earlier is not None:
         return earlier
@@ -66,8 +67,16 @@ def ingest(raw: bytes, receipt: Receipt, *, mail_log: MailLog, clock: Clock, set
     automatic = automatic_mail(mail.headers, mail.sender_address)
     if automatic:
         return mail_log.record(logged(MailOutcome.AUTO_REPLY_IGNORED, automatic))
+    found = email_files.files_of(raw, settings) if files is not None else None
+
+    def kept(reference: str) -> email_files.Kept:
+        if found is None or files is None:
+            return (), ()
+        return email_files.keep(found, reference, files, clock.now())
+
     reply = None if desk is None else replies.add_reply(mail, receipt.recipients, logged, desk=desk,
-                                                         mail_log=mail_log, clock=clock, settings=settings)
+                                                         mail_log=mail_log, clock=clock, settings=settings,
+                                                         attach=kept)
     if isinstance(reply, MailLogEntry):
         return reply
     try:
@@ -82,7 +91,10 @@ def ingest(raw: bytes, receipt: Receipt, *, mail_log: MailLog, clock: Clock, set
             reference=new_reference(at, settings.reference_prefix), access_token_hash=hash_token(secrets.token_urlsafe(32)),
             submission=submission, channel=Channel.EMAIL, actor=actor, received_at=at,
             received_at_local=at.astimezone(settings.zone))
-        entry = logged(MailOutcome.CASE_CREATED, reply.why if reply else None, change.case.reference)
+        files_kept = kept(change.case.reference)
+        change = email_files.with_files(change, files_kept)
+        why = "; ".join(p for p in (reply.why if reply else None, email_files.summary(files_kept)) if p) or None
+        entry = logged(MailOutcome.CASE_CREATED, why, change.case.reference)
         try:
             entry = mail_log.record_case(change, entry, message_id_key=mail.message_id_hash)
             if reply is not None and desk is not None:  # opened instead of going into the case it named: linked

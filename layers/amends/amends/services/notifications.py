@@ -74,7 +74,8 @@ def acknowledgement_text(case: Case, settings: Settings, templates: MailTemplate
 
 
 def _acknowledgement(case: Case, settings: Settings) -> dict[str, Any]:
-    return {**_base(case, settings), "received": case.received_at_local, "due": _due_date(case, settings)}
+    return {**_base(case, settings), "received": case.received_at_local, "due": _due_date(case, settings),
+            "files_left_out": [(f.filename, f.why) for f in case.files_left_out]}
 
 
 def _to_complainant(case: Case, kind: str, context: dict[str, Any], c: _Context) -> Outcome:

@@ -131,6 +131,16 @@ class MailLog(Protocol):
         ...
 
 
+class AttachmentStore(Protocol):
+    """The bytes of the files complainants send, by case and SHA-256 (adapters/attachments.py)."""
+
+    def put(self, reference: str, sha256: str, data: bytes, *, filename: str, content_type: str) -> None: ...
+
+    def link(self, reference: str, sha256: str, *, filename: str, content_type: str, expires_in: int) -> str:
+        """A short-lived URL that downloads the file under its name."""
+        ...
+
+
 class RawMailStore(Protocol):
     """Raw inbound messages as SES stored them (read only)."""
 

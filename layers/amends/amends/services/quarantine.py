@@ -19,7 +19,7 @@ from amends.domain.inbound_mail import read_mail
 from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.model import Actor, Role
 from amends.services import email_intake, replies
-from amends.services.ports import MailLog, RawMailStore
+from amends.services.ports import AttachmentStore, MailLog, RawMailStore
 from amends.settings import Settings
 
 # Releasing lets mail SES judged spam, a virus or forged into the case work: a senior decision.
@@ -28,7 +28,8 @@ RELEASED_SUFFIX = ".released"
 
 
 def release(ses_message_id: str, actor: Actor, *, mail_log: MailLog, raw_mail: RawMailStore, clock: Clock,
-            settings: Settings, desk: replies.MailDesk | None = None) -> tuple[MailLogEntry, MailLogEntry]:
+            settings: Settings, desk: replies.MailDesk | None = None,
+            files: AttachmentStore | None = None) -> tuple[MailLogEntry, MailLogEntry]:
     """The quarantined entry, now ``released``, and the entry of what the message became on release."""
     entry = _quarantined(ses_message_id, actor, mail_log)
     raw = raw_mail.read(entry.raw_key)
@@ -39,7 +40,8 @@ def release(ses_message_id: str, actor: Actor, *, mail_log: MailLog, raw_mail: R
                              f"quarantine. Discard it, or answer the sender another way.") from None
     receipt = email_intake.Receipt(ses_message_id=ses_message_id + RELEASED_SUFFIX, raw_key=entry.raw_key,
                                    received_at=entry.received_at, recipients=entry.recipients)
-    result = email_intake.ingest(raw, receipt, mail_log=mail_log, clock=clock, settings=settings, desk=desk)
+    result = email_intake.ingest(raw, receipt, mail_log=mail_log, clock=clock, settings=settings, desk=desk,
+                                 files=files)
     became = f"{result.outcome.value} {result.case_reference}" if result.case_reference else result.outcome.value
     released = entry.model_copy(update={
         "outcome": MailOutcome.RELEASED, "case_reference": result.case_reference,

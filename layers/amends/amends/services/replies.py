@@ -29,7 +29,9 @@ from amends.domain.lifecycle import Status
 from amends.domain.mail_log import MailLogEntry, MailOutcome
 from amends.domain.model import LONG_TEXT_MAX_CHARS, Actor, Case, Change
 from amends.domain.reply_matching import Lookups, ReplyClues, match_reply
+from amends.services import email_files
 from amends.services.common import with_optimistic_retry
+from amends.services.email_files import Kept
 from amends.services.ports import CaseRepository, MailAlreadyClaimed, MailLog, ReferenceTaken, SentMailStore
 from amends.settings import Settings
 
@@ -88,7 +90,8 @@ def record_bounce(raw: bytes, mail: InboundMail, logged: Logged, *, desk: MailDe
 
 
 def add_reply(mail: InboundMail, recipients: tuple[str, ...], logged: Logged, *, desk: MailDesk, mail_log: MailLog,
-              clock: Clock, settings: Settings) -> MailLogEntry | LinkTo | None:
+              clock: Clock, settings: Settings,
+              attach: Callable[[str], Kept] | None = None) -> MailLogEntry | LinkTo | None:
     """The entry of a reply added to its case; a ``LinkTo`` when it must open a new case linked to one; None when
     it answers nothing of ours (a new complaint)."""
     look = Lookups(sent=desk.store.find_sent, case_of_token=desk.store.case_of_token,
@@ -107,12 +110,15 @@ def add_reply(mail: InboundMail, recipients: tuple[str, ...], logged: Logged, *,
     if case.status is Status.CLOSED and (case.closure is None or now > case.closure.reopen_until):
         return LinkTo(case.reference, f"{match.why}, but it is closed and its reopen window has ended: opened as a "
                                       f"new case linked to it")
-    body = reply_text(mail.text) or EMPTY_REPLY
+    kept = attach(case.reference) if attach else ((), ())
+    files_line = email_files.summary(kept)
+    text = reply_text(mail.text) or (None if files_line else EMPTY_REPLY)
+    body = "\n\n".join(p for p in (text, files_line) if p)[:LONG_TEXT_MAX_CHARS]
 
     def change(latest: Case) -> Change:
         if latest.status is Status.CLOSED:
-            return latest.add_message_after_closure(body, COMPLAINANT, now)
-        return latest.add_message(body, COMPLAINANT, now)
+            return email_files.with_files(latest.add_message_after_closure(body, COMPLAINANT, now), kept)
+        return email_files.with_files(latest.add_message(body, COMPLAINANT, now), kept)
 
     why = match.why + ("; the case is closed: flagged for staff" if case.status is Status.CLOSED else "")
     return _record(change, case.reference, mail, logged, MailOutcome.ADDED_TO_CASE, why, desk=desk,

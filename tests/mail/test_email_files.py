@@ -1,0 +1,98 @@
+"""An email's files onto its case (services/email_files.py through email_intake.ingest), without the stack: stored
+by case and SHA-256 before the case is written, listed on it once each, those over a limit listed with why; a reply's
+files join its case and its message names them."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from amends.domain.clock import FixedClock
+from amends.domain.lifecycle import Status
+from amends.domain.mail_log import MailOutcome
+from amends.services import email_intake, replies
+
+from .test_replies import REF, SETTINGS, Desk, reply
+
+PDF = b"%PDF-1.4 statement %%EOF"
+
+
+class MemoryFiles:
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], tuple[bytes, str, str]] = {}
+
+    def put(self, reference, sha256, data, *, filename, content_type):
+        assert hashlib.sha256(data).hexdigest() == sha256
+        self.objects[reference, sha256] = (data, filename, content_type)
+
+    def link(self, reference, sha256, *, filename, content_type, expires_in):
+        return f"https://files.example/{reference}/{sha256}?expires={expires_in}"
+
+
+def new_complaint(*files: tuple[str, bytes]) -> bytes:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "Bo <bo@example.com>", "complaints@example.com", "Charged twice"
+    mail["Message-ID"] = "<n1@mail.example.com>"
+    mail.set_content("See the statement.")
+    for name, data in files:
+        mail.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return mail.as_bytes()
+
+
+def ingest(desk: Desk, raw: bytes, store: MemoryFiles, ses_id: str = "ses-f1", settings=SETTINGS):
+    at = desk.repo.get(REF).updated_at + timedelta(days=1)
+    receipt = email_intake.Receipt(ses_message_id=ses_id, raw_key=f"inbound/{ses_id}", received_at=at,
+                                   recipients=("complaints@example.com",))
+    return email_intake.ingest(raw, receipt, mail_log=desk.log, clock=FixedClock(at), settings=settings,
+                               desk=replies.MailDesk(store=desk.store, repo=desk.repo), files=store)
+
+
+def test_a_new_cases_files_are_stored_for_it_and_listed_on_it() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    entry = ingest(desk, new_complaint(("statement.pdf", PDF), ("again.pdf", PDF), ("notes.txt", b"n")), store)
+    assert entry.outcome is MailOutcome.CASE_CREATED
+    case = desk.repo.get(entry.case_reference)
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert [(f.filename, f.size_bytes, f.sha256) for f in case.files] == [
+        ("statement.pdf", len(PDF), digest), ("notes.txt", 1, hashlib.sha256(b"n").hexdigest())]  # same bytes: once
+    assert store.objects[entry.case_reference, digest] == (PDF, "statement.pdf", "application/octet-stream")
+    assert case.files[0].added_at == case.received_at and case.files_left_out == ()
+    assert entry.reason == ("Attached: statement.pdf (application/octet-stream, 24 bytes); "
+                            "notes.txt (application/octet-stream, 1 bytes)")
+
+
+def test_files_over_the_limit_are_listed_on_the_case_with_why() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    strict = SETTINGS.model_copy(update={"attachment_max_count": 1})
+    entry = ingest(desk, new_complaint(("statement.pdf", PDF), ("notes.txt", b"n")), store, settings=strict)
+    case = desk.repo.get(entry.case_reference)
+    assert [f.filename for f in case.files] == ["statement.pdf"] and len(store.objects) == 1
+    assert [(f.filename, f.why) for f in case.files_left_out] == [("notes.txt", "more than 1 files in one message")]
+    assert "Not kept: notes.txt (more than 1 files in one message)" in entry.reason
+
+
+def reply_with_file(raw: bytes, file: tuple[str, bytes]) -> bytes:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message.add_attachment(file[1], maintype="application", subtype="pdf", filename=file[0])
+    return message.as_bytes()
+
+
+def test_a_replys_files_join_its_case_and_its_message_names_them() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    entry = ingest(desk, reply_with_file(reply(), ("receipt.pdf", PDF)), store)
+    assert (entry.outcome, entry.case_reference) == (MailOutcome.ADDED_TO_CASE, REF)
+    record = desk.repo.get_with_timeline(REF)
+    assert [f.filename for f in record.case.files] == ["receipt.pdf"]
+    assert record.timeline[-1].body == ("Yes, it was the current account ending 1234.\n\n"
+                                        "Attached: receipt.pdf (application/pdf, 24 bytes)")
+    ingest(desk, reply_with_file(reply(message_id="<r2@mail.example.com>"), ("receipt.pdf", PDF)), store, "ses-f2")
+    assert [f.filename for f in desk.repo.get(REF).files] == ["receipt.pdf"]  # the same file again: listed once
+
+
+def test_a_reply_with_only_a_file_is_a_message_naming_it() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    ingest(desk, reply_with_file(reply(body=""), ("receipt.pdf", PDF)), store)
+    assert desk.repo.get_with_timeline(REF).timeline[-1].body == "Attached: receipt.pdf (application/pdf, 24 bytes)"
