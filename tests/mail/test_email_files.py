@@ -96,3 +96,17 @@ def test_a_reply_with_only_a_file_is_a_message_naming_it() -> None:
     desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
     ingest(desk, reply_with_file(reply(body=""), ("receipt.pdf", PDF)), store)
     assert desk.repo.get_with_timeline(REF).timeline[-1].body == "Attached: receipt.pdf (application/pdf, 24 bytes)"
+
+
+def test_the_corpus_files_become_the_cases_files() -> None:
+    from pathlib import Path
+
+    corpus = Path(__file__).parent / "corpus"
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    outlook = desk.repo.get(ingest(desk, (corpus / "tnef_winmail.eml").read_bytes(), store, "ses-t").case_reference)
+    assert [(f.filename, f.content_type) for f in outlook.files] == [("statement.pdf", "application/pdf"),
+                                                                     ("notes.txt", "text/plain")]
+    many = ingest(desk, (corpus / "numerous_attachments.eml").read_bytes(), store, "ses-m").case_reference
+    many = desk.repo.get(many)
+    assert len(many.files) == 20
+    assert [f.filename for f in many.files_left_out] == [f"receipt-{n}.txt" for n in range(20, 30)]

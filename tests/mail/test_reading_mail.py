@@ -93,6 +93,8 @@ EXPECTED = {
     "auto_bulk.eml": ("auto_reply_ignored", None, None),
     "auto_bounce.eml": ("auto_reply_ignored", None, None),
     "auto_x_autoreply.eml": ("auto_reply_ignored", None, None),
+    "tnef_winmail.eml": ("case_created", "Statement attached (Outlook)", "The statement and my notes are attached."),
+    "numerous_attachments.eml": ("case_created", "Thirty receipts", "Every receipt since March is attached."),
 }
 
 
