@@ -217,6 +217,9 @@ def _ses(operation: str, params: dict[str, Any], r: Resources) -> Iterator[AuthR
     identity = domain if address.lower() not in r.verified_identities and domain.lower() in r.verified_identities \
         else address
     yield AuthRequest(f"ses:{operation}", f"arn:{PARTITION}:ses:{r.region}:{ACCOUNT_ID}:identity/{identity}", context)
+    if params.get("ConfigurationSetName"):  # SES authorizes the configuration set the mail names too
+        yield AuthRequest(f"ses:{operation}", f"arn:{PARTITION}:ses:{r.region}:{ACCOUNT_ID}:configuration-set/"
+                                               f"{params['ConfigurationSetName']}", context)
 
 
 def _raw_from(params: dict[str, Any]) -> str | None:

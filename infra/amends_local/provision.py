@@ -329,8 +329,9 @@ class Provisioner:
         for rid, res in self.t.resources.items():
             if res["Type"] == "AWS::SNS::Subscription":
                 p = self.t.resolve(res["Properties"])
-                sns.subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"])
-                self.report[rid] = f"subscription {p['Protocol']}:{p['Endpoint']}"
+                raw = {"RawMessageDelivery": "true"} if str(p.get("RawMessageDelivery", "")).lower() == "true" else {}
+                sns.subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"], Attributes=raw)
+                self.report[rid] = f"subscription {p['Protocol']}:{p['Endpoint']}" + (" (raw)" if raw else "")
 
     def alarms(self) -> None:
         cloudwatch = self._moto("cloudwatch")
@@ -376,6 +377,13 @@ class Provisioner:
         for rid, resource in self.t.resources.items():
             if resource["Type"] == "AWS::SES::EmailIdentity":
                 self.report[rid] = "SES identity verified (in AWS: once its DNS records or link are confirmed)"
+            elif resource["Type"] == "AWS::SES::ConfigurationSet":
+                name = self.t.physical_name(rid)
+                _create(lambda **kw: ses.create_configuration_set(ConfigurationSet=kw), "ConfigurationSetAlreadyExists",
+                        Name=name)
+                self.report[rid] = f"configuration set {name} (its events come from amends_local.ses_feedback)"
+            elif resource["Type"] == "AWS::SES::ConfigurationSetEventDestination":
+                self.report[rid] = "published by the local mailbox simulator (amends_local.ses_feedback)"
 
 
     def buckets(self) -> None:

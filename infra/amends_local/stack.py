@@ -38,6 +38,7 @@ from amends_local.lambdas import FunctionRegistry
 from amends_local.ports import LOOPBACK, free_port
 from amends_local.provision import Provisioner, bridges, verified_identities
 from amends_local.scheduler import Scheduler
+from amends_local.ses_feedback import MailboxSimulator
 from amends_local.sent_mail import sent_mail_dir
 from amends_local.sqs_poller import SqsEventSource
 from amends_local.stream_poller import StreamEventSource
@@ -240,6 +241,7 @@ class LocalStack:
                     checkpoint_file=self.state_dir / "stream-checkpoints.json" if self.persist else None,
                 )
             )
+        workers.append(MailboxSimulator(self.template, moto_endpoint=self.moto_endpoint))
         destinations = {arn: Caller(d) for arn, d in self.template.api_destinations().items()}  # one pace each
         for bridge in bridges(self.template):
             workers.append(

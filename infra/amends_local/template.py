@@ -346,6 +346,7 @@ class Template:
             "AWS::KMS::Alias": "AliasName",
             "AWS::S3::Bucket": "BucketName",
             "AWS::SES::ReceiptRuleSet": "RuleSetName",
+            "AWS::SES::ConfigurationSet": "Name",
             "AWS::Events::Connection": "Name",
             "AWS::Events::ApiDestination": "Name",
             "AWS::IAM::Role": "RoleName",

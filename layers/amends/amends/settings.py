@@ -33,6 +33,7 @@ class Settings(BaseModel):
     # to it per case: complaints+<token>@...), and how many automatic messages one address gets per hour at most.
     reply_address: str | None = Field(None, description="The inbound address replies go to (complaints@example.com).")
     automatic_mail_per_hour: int = Field(5, ge=1, description="Automatic emails to one address per hour, at most.")
+    ses_configuration_set: str | None = None  # sent mail's bounces and complaints come back through it
     attachments_bucket: str | None = None  # where files that came by email are kept, for ingestion and downloads
     attachment_max_count: int = Field(20, ge=0, description="Files kept from one email, at most.")
     attachment_max_mb: float = Field(10, gt=0, description="Size of one file kept from an email, at most (MB).")
@@ -93,6 +94,7 @@ _OPTIONAL_ENV = {
     "reply_address": "REPLY_ADDRESS",
     "automatic_mail_per_hour": "AUTOMATIC_MAIL_PER_HOUR",
     "attachments_bucket": "ATTACHMENTS_BUCKET",
+    "ses_configuration_set": "SES_CONFIGURATION_SET",
     "attachment_max_count": "ATTACHMENT_MAX_COUNT",
     "attachment_max_mb": "ATTACHMENT_MAX_MB",
     "attachment_max_total_mb": "ATTACHMENT_MAX_TOTAL_MB",

@@ -100,7 +100,7 @@ def mailer() -> SesMailer:
     sender = get_settings().sender_address
     if not sender:
         raise RuntimeError("SENDER_ADDRESS is not set: the template sets it for the notifications function")
-    return SesMailer(sender, _client("ses"))
+    return SesMailer(sender, _client("ses"), get_settings().ses_configuration_set)
 
 
 @cache

@@ -40,9 +40,11 @@ def ses_message_id(provider_id: str, region: str) -> str:
 
 
 class SesMailer:
-    def __init__(self, sender: str, client: Any | None = None) -> None:
+    def __init__(self, sender: str, client: Any | None = None, configuration_set: str | None = None) -> None:
         self.sender = sender
         self.client = client or boto3.client("ses")
+        # The configuration set publishes bounces and complaints to the feedback path (functions/mail_feedback).
+        self.configuration_set = configuration_set
         self.region = self.client.meta.region_name
 
     def message_id_of(self, provider_id: str) -> str:
@@ -50,7 +52,8 @@ class SesMailer:
 
     def send(self, mail: OutgoingMail) -> str:
         message = to_mime(mail, self.sender)
+        extra = {"ConfigurationSetName": self.configuration_set} if self.configuration_set else {}
         response = self.client.send_raw_email(
-            Source=self.sender, Destinations=[mail.to], RawMessage={"Data": message.as_bytes()}
+            Source=self.sender, Destinations=[mail.to], RawMessage={"Data": message.as_bytes()}, **extra
         )
         return response["MessageId"]
