@@ -1,7 +1,9 @@
-"""What staff read: a case's full record with what the reader may do to it now (by their roles and the case's
-state), and the mail log page for the filter they asked for; and who a new investigation is given to."""
+"""What staff read: a case's full record with what the reader may do to it now (by their roles, the case's state and
+the reopen window), and the mail log page for the filter they asked for; and who a new investigation is given to."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from amends.domain.clock import FixedClock
 from amends.domain.lifecycle import Status
@@ -57,3 +59,12 @@ def test_a_supervisor_starting_an_investigation_can_give_it_to_another_handler()
     repo = repo_with(Status.ASSESSED)
     case = handling.start_investigation(REF, SUPERVISOR, owner=HANDLER_2.id, repo=repo, clock=FixedClock(T0))
     assert case.status is Status.INVESTIGATING and case.owner == HANDLER_2.id == repo.get(REF).owner
+
+
+def test_reopening_is_offered_only_until_the_reopen_window_ends() -> None:
+    repo = repo_with(Status.CLOSED)
+    until = repo.get(REF).closure.reopen_until
+    assert until == T0 + timedelta(days=56)
+    assert Command.REOPEN in staff.read_case(REF, SUPERVISOR, repo=repo, clock=FixedClock(until)).allowed_actions
+    later = FixedClock(until + timedelta(seconds=1))
+    assert Command.REOPEN not in staff.read_case(REF, SUPERVISOR, repo=repo, clock=later).allowed_actions
