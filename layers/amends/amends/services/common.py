@@ -26,10 +26,9 @@ def with_optimistic_retry(command: Callable[[], T], attempts: int = 3) -> T:
 
     The command re-reads the case each time, so the decision is always taken on the latest version.
     """
-    for attempt in range(1, attempts + 1):
+    for _ in range(attempts - 1):
         try:
             return command()
         except ConcurrentUpdate:
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
+            pass
+    return command()  # the last attempt: its ConcurrentUpdate goes to the caller

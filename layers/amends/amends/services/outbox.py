@@ -32,5 +32,5 @@ def sweep(*, grace_seconds: int, clock: Clock, publisher: EventPublisher, outbox
     """Publish events pending for longer than the grace period; returns (published, failed)."""
     cutoff = (clock.now() - timedelta(seconds=grace_seconds)).isoformat()
     pending = outbox.pending_events(cutoff, batch)
-    failed = publish(pending, publisher=publisher, outbox=outbox, clock=clock) if pending else []
+    failed = publish(pending, publisher=publisher, outbox=outbox, clock=clock)
     return len(pending) - len(failed), len(failed)
