@@ -7,7 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from amends.domain.errors import ActionNotAllowed, InvalidReason, OwnerRequired, ReasonRequired, ReopenWindowClosed
+from amends.domain.errors import (
+    ActionNotAllowed,
+    DetailsRequired,
+    InvalidReason,
+    OwnerRequired,
+    ReasonRequired,
+    ReopenWindowClosed,
+)
 from amends.domain.lifecycle import Action, Status
 from amends.domain.model import REASON_MAX_CHARS, Actor, Channel, EntryKind, Priority, open_case
 
@@ -214,3 +221,20 @@ def test_a_closed_case_offers_a_supervisor_only_its_reopening_and_notes() -> Non
     with pytest.raises(ActionNotAllowed) as raised:
         closed.assign("handler-2", SUPERVISOR, T0)
     assert raised.value.allowed_actions == ["add_note", "reopen"]
+
+
+def test_reopening_a_case_without_an_owner_says_to_name_one_in_the_request() -> None:
+    closed = walk(Status.CLOSED)[0].model_copy(update={"owner": None})
+    with pytest.raises(OwnerRequired) as raised:
+        closed.apply(Action.REOPEN, SUPERVISOR, T0, "Back")
+    assert raised.value.why == ("Investigating needs an accountable owner, and this case has none: name the owner in "
+                                "the same request (owner): a closed case cannot be assigned.")
+    assert raised.value.allowed_actions == ["add_note", "reopen"]
+
+
+def test_a_step_that_records_more_than_a_reason_points_to_its_command() -> None:
+    investigating = walk(Status.INVESTIGATING)[0]
+    with pytest.raises(DetailsRequired) as raised:
+        investigating.apply(Action.PROPOSE_RESPONSE, HANDLER, T0, "Upheld")
+    assert str(raised.value) == ("A case that is response_proposed must have its proposal: use the command for "
+                                 "'propose_response' in amends.domain.steps, which records it.")
