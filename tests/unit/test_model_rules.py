@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from amends.domain import steps
 from amends.domain.errors import (
     ActionNotAllowed,
     DetailsRequired,
@@ -103,14 +104,16 @@ def test_a_message_after_closure_is_kept_for_staff_to_decide() -> None:
     assert [e.type for e in change.events] == ["MessageAddedAfterClosure"]
 
 
-@pytest.mark.parametrize("which", ["open", "late"])
+@pytest.mark.parametrize("which", ["open", "reopened", "late"])
 def test_a_message_after_closure_needs_a_closed_case_inside_its_window(which: str) -> None:
     closed = walk(Status.CLOSED)[0]
-    case, at = ((walk(Status.INVESTIGATING)[0], T0) if which == "open"
-                else (closed, closed.closure.reopen_until + timedelta(seconds=1)))
+    case, at = {"open": (walk(Status.INVESTIGATING)[0], T0),
+                "reopened": (steps.reopen(closed, "Back", SUPERVISOR, T0).case, T0),  # open again
+                "late": (closed, closed.closure.reopen_until + timedelta(seconds=1))}[which]
     with pytest.raises(ActionNotAllowed) as raised:
         case.add_message_after_closure("Hello", COMPLAINANT, at)
-    assert raised.value.action == "add_message"
+    assert (raised.value.reference, raised.value.action, raised.value.status) == (
+        case.reference, "add_message", case.status.value)
     assert raised.value.why == "Only a closed case inside its reopen window takes a message after closure."
 
 
