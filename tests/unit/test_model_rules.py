@@ -16,10 +16,11 @@ from amends.domain.errors import (
     ReasonRequired,
     ReopenWindowClosed,
 )
+from amends.domain.handling import LinkRelation
 from amends.domain.lifecycle import Action, Status
 from amends.domain.model import REASON_MAX_CHARS, Actor, Channel, EntryKind, Priority, open_case
 
-from .cases import COMPLAINANT, HANDLER, SUPERVISOR, T0, new_case, opening, walk
+from .cases import COMPLAINANT, HANDLER, POLICY, RULES, SUPERVISOR, T0, findings, new_case, opening, walk
 from .conftest import make_submission
 
 
@@ -241,3 +242,15 @@ def test_a_step_that_records_more_than_a_reason_points_to_its_command() -> None:
         investigating.apply(Action.PROPOSE_RESPONSE, HANDLER, T0, "Upheld")
     assert str(raised.value) == ("A case that is response_proposed must have its proposal: use the command for "
                                  "'propose_response' in amends.domain.steps, which records it.")
+
+
+def test_the_timeline_shows_handling_records_by_their_summary() -> None:
+    acknowledged = walk(Status.ACKNOWLEDGED)[0]
+    assessed = steps.assess(acknowledged, findings(), HANDLER, T0, RULES)
+    assert assessed.entry.after["assessment"] == assessed.case.assessment.summary()
+    assert assessed.entry.before["assessment"] is None
+    other = new_case("CMP-2026-AAAAAA")
+    linked = steps.link(assessed.case, other, LinkRelation.RELATED, HANDLER, T0, POLICY)[0]
+    assert linked.entry.before == {"links": []}
+    assert linked.entry.after == {"links": [link.summary() for link in linked.case.links]}
+    assert linked.entry.after["links"][0] != linked.case.links[0]  # the summary, not the record
