@@ -53,7 +53,6 @@ class ReopenWindowClosed(ActionNotAllowed):
 
 class ReasonRequired(DomainError):
     def __init__(self, action: Any, message: str | None = None) -> None:
-        action = getattr(action, "value", action)
         super().__init__(message or f"A reason is required to {str(action).replace('_', ' ')}.")
 
 
