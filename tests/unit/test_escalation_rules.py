@@ -49,6 +49,7 @@ def test_an_overdue_rule_waits_for_its_hours_and_for_the_breach() -> None:
     assert len(fire([rule], datetime(2026, 6, 9, 11, 0, tzinfo=UTC))) == 1
     at_once = Rule(id="ack", milestone="acknowledgement", level=1, overdue_by_hours=0, actions=NOTIFY)
     assert fire([at_once], datetime(2026, 6, 8, 16, 30, tzinfo=UTC)) == []  # due now: not yet breached
+    assert len(fire([at_once], datetime(2026, 6, 8, 16, 31, tzinfo=UTC))) == 1  # a minute late is enough
     assert fire([at_once], datetime(2026, 6, 8, 16, 31, tzinfo=UTC), {"acknowledged": RECEIVED}) == []
 
 
