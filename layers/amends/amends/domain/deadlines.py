@@ -184,7 +184,7 @@ def paused_time(calendar: BusinessCalendar, start: datetime, limit: Limit, now: 
 
 def last_day(local: datetime) -> date:
     """The day a deadline falls on as people say it: one at midnight is "by the end of" the day before."""
-    return (local - timedelta(microseconds=1)).date() if local.time() == time() else local.date()
+    return (local - timedelta(microseconds=1)).date()  # only midnight itself falls back a day
 
 
 def in_units(calendar: BusinessCalendar, unit: Unit, amount: timedelta) -> str:

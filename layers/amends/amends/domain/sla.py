@@ -201,4 +201,4 @@ def elapsed_share(pinned: Pinned, milestone: str, received_at: datetime, pauses:
 
 def overdue_by(pinned: Pinned, due: datetime, now: datetime, unit: Unit) -> timedelta:
     """Counted time from ``due`` to ``now`` (zero when not yet due)."""
-    return used(pinned.calendar, due, Limit(0, unit), now) if now > due else timedelta()
+    return used(pinned.calendar, due, Limit(0, unit), now)  # used() counts nothing up to ``due``
