@@ -91,6 +91,7 @@ def test_the_first_part_holding_a_message_id_gives_it() -> None:
 
 @pytest.mark.parametrize(("written", "read"), [
     (f"<{OURS}> <other@x>", OURS), (OURS, OURS), ("<no-at-sign>", "no-at-sign"), ("  plain-token  ", "plain-token"),
+    ("(c) <a@x>", "a@x"), ("  <a@x>  junk", "a@x"), ("X-1", "X-1"), ("<X-1", "X-1"), ("X-1>", "X-1"),
 ])
 def test_the_original_message_id_however_it_is_written(written: str, read: str) -> None:
     bounce = read_bounce(report(ADA_FAILED, original=f"text/rfc822-headers\r\n\r\nMessage-ID: {written}\r\n"))
@@ -109,3 +110,17 @@ def test_mail_that_is_not_a_delivery_report_is_no_bounce() -> None:
     assert read_bounce(b"From: ada@example.com\r\nSubject: hi\r\n\r\nHello\r\n") is None
     no_status = report(ADA_FAILED).replace(b"message/delivery-status", b"text/plain")
     assert read_bounce(no_status) is None
+
+
+def test_a_broken_original_part_does_not_hide_a_later_one() -> None:
+    broken = "text/rfc822-headers; charset=x-unknown\r\n\r\nMessage-ID: <bad@x>\r\n"
+    later = f"--b\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <{OURS}>\r\n\r\nx\r\n"
+    assert read_bounce(report(ADA_FAILED, original=broken)).original_message_id is None
+    assert read_bounce(report(ADA_FAILED, original=broken + later)).original_message_id == OURS
+
+
+def test_only_the_first_semicolon_ends_the_address_type_and_the_address_is_kept_whole() -> None:
+    bounce = read_bounce(report('Final-Recipient: rfc822; "ada;x"@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n',
+                                "\r\nFinal-Recipient: rfc822; <Xavier@Example.com>\r\nAction: failed\r\n"
+                                "Status: 5.1.1\r\n"))
+    assert bounce and bounce.undeliverable == ('"ada;x"@example.com', "xavier@example.com")

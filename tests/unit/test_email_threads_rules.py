@@ -104,3 +104,8 @@ def test_without_a_conversation_the_mails_own_threading_headers_are_kept() -> No
     out = threaded(letter(in_reply_to="<mine@x>", references=("<mine@x>",)), case(Channel.WEB), store=store(),
                    settings=BOTH)
     assert (out.in_reply_to, out.references) == ("<mine@x>", ("<mine@x>",))
+
+
+def test_each_message_id_is_bracketed_once_and_otherwise_kept_as_it_is() -> None:
+    out = threaded(letter(), case(), store=store(), settings=BOTH, thread=("X-1@MX", "<X-2@mail.example>"))
+    assert (out.in_reply_to, out.references) == ("<X-2@mail.example>", ("<X-1@MX>", "<X-2@mail.example>"))

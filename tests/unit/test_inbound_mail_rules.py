@@ -130,3 +130,18 @@ def test_html_blocks_are_lines_of_their_own_and_hidden_elements_are_dropped() ->
             "<template>t</template></body></html>")
     assert normalise_text(html_to_text(html), html_spaces=True) == \
         "Title\n\nOne bold link\n\nTwo\nthree\n\nfour\n\nx\n\ny\n\ncell\n\nquoted"
+
+
+def test_text_in_the_head_or_a_title_is_not_the_mails_text() -> None:
+    html = "<html><head><meta charset=utf-8>Stray head text</head><body><title>T</title><p>Body</p></body></html>"
+    assert normalise_text(html_to_text(html), html_spaces=True) == "Body"
+
+
+def test_html_the_parser_cannot_read_loses_its_tags_by_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bs4
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RecursionError("too deep")
+
+    monkeypatch.setattr(bs4, "BeautifulSoup", refuse)
+    assert html_to_text("<p>One</p><b>two</b>") == " One  two "

@@ -110,3 +110,10 @@ def test_a_persons_mail_takes_no_slot_and_is_recorded_as_not_automatic() -> None
     assert store.slots == [] and store.recorded[0][0].automatic is False
     sender.send(mail())
     assert store.recorded[1][0].automatic is True
+
+
+def test_the_message_id_is_recorded_without_its_brackets_and_otherwise_as_given() -> None:
+    store = CountingStore()
+    sender = GuardedMailer(KeepingMailer(), store, clock=FixedClock(AT), settings=SETTINGS,
+                           message_id_of=lambda pid: "<X-1@MX>")
+    assert sender.send(mail()) == "<X-1@MX>" and store.recorded[0][0].message_id == "X-1@MX"

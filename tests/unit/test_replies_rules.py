@@ -187,3 +187,20 @@ def test_a_case_that_changed_twice_still_takes_the_reply() -> None:
     entry = desk.ingest(reply())
     assert entry.outcome is MailOutcome.ADDED_TO_CASE
     assert [e.action for e in desk.repo.timelines[REF]].count("add_message") == 1
+
+
+def test_a_reply_the_parser_cannot_read_is_kept_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailparser_reply
+
+    class Broken:
+        def __init__(self, **kwargs: object) -> None:
+            raise ValueError("unreadable")
+
+    monkeypatch.setattr(mailparser_reply, "EmailReplyParser", Broken)
+    assert replies.reply_text("  Thanks.\n> old\n") == "Thanks.\n> old"
+
+
+def test_a_reply_to_a_closed_case_keeps_its_text() -> None:
+    desk = Desk(Status.CLOSED)
+    desk.ingest(reply("Still not fixed."), at=T0 + timedelta(days=3))
+    assert desk.repo.timelines[REF][-1].body == "Still not fixed."

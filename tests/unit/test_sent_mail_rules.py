@@ -115,3 +115,9 @@ def test_what_is_not_a_whole_reference_is_none(subject: str) -> None:
 def test_the_reference_prefix_is_matched_literally() -> None:
     assert references_in("about C.P-2026-7K3F9Q", "C.P") == ("C.P-2026-7K3F9Q",)
     assert references_in("about CXP-2026-7K3F9Q", "C.P") == ()
+
+
+@pytest.mark.parametrize("base", [BASE, "Xavier@Example.com", '"a@b"@example.com', "complaints+inbox@example.com"])
+def test_the_reply_address_of_any_base_gives_its_token_back(base: str) -> None:
+    assert token_in((reply_address(base, TOKEN),), base) == TOKEN
+    assert token_in((f"<{reply_address(base, TOKEN)}>",), base) == TOKEN
