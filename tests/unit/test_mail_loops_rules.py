@@ -50,7 +50,7 @@ def test_the_first_vendor_header_in_the_list_is_the_one_named() -> None:
     assert automatic_mail({"x-loop": "a", "x-autoreply": "b"}, PERSON) == "automatic reply (x-autoreply)"
 
 
-@pytest.mark.parametrize("value", ["All", "oof", " AutoReply ", "DR, OOF"])
+@pytest.mark.parametrize("value", ["All", "oof", " AutoReply ", "DR, OOF", "DR,OOF"])
 def test_exchange_suppressing_automatic_answers_is_itself_automatic(value: str) -> None:
     assert automatic_mail({"x-auto-response-suppress": value}, PERSON) == \
         "automatic reply (X-Auto-Response-Suppress)"

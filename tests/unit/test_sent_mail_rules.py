@@ -33,6 +33,7 @@ def sha(text: str) -> str:
 def test_a_message_id_has_one_key_with_or_without_brackets_spaces_or_capitals() -> None:
     assert message_id_key(" <CAF-1@Mail.Example.com> ") == message_id_key("caf-1@mail.example.com") == \
         sha("caf-1@mail.example.com")
+    assert message_id_key("<X-1@MX>") == sha("x-1@mx")
 
 
 def test_the_message_id_key_is_the_inbound_mails_hash() -> None:
