@@ -204,3 +204,20 @@ def test_a_reply_to_a_closed_case_keeps_its_text() -> None:
     desk = Desk(Status.CLOSED)
     desk.ingest(reply("Still not fixed."), at=T0 + timedelta(days=3))
     assert desk.repo.timelines[REF][-1].body == "Still not fixed."
+
+
+def test_a_redelivery_that_raced_the_reply_gives_its_own_entry() -> None:
+    desk = Desk()
+    theirs = desk.ingest(reply())  # the same SES message, taken in by another invocation
+
+    class Raced(CaseMailLog):
+        looks = 0
+
+        def get(self, ses_message_id):
+            self.looks += 1
+            return None if self.looks == 1 else super().get(ses_message_id)
+
+    desk.log = Raced(desk.repo)
+    desk.log.entries = {theirs.ses_message_id: theirs}
+    assert desk.ingest(reply()) is theirs
+    assert [e.action for e in desk.repo.timelines[REF]].count("add_message") == 1
