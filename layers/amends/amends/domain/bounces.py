@@ -74,13 +74,8 @@ def _blocks(status: Message) -> list[Message]:
         payload: Any = status.get_payload()
     except Exception:  # noqa: BLE001
         return []
-    if isinstance(payload, list):
-        return [p for p in payload if isinstance(p, Message)]
-    if isinstance(payload, str):  # some parsers leave it as text: blocks are separated by blank lines
-        text = payload.replace("\r\n", "\n")
-        return [email.message_from_string(block, policy=email.policy.default) for block in text.split("\n\n")
-                if block.strip()]
-    return []
+    # The parser reads a message/delivery-status part into one message per block of fields, whatever its encoding.
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
 
 def _recipients(status: Message) -> list[BouncedRecipient]:
@@ -110,9 +105,8 @@ def _original_message_id(parts: list[Message]) -> str | None:
         kind = _type(part)
         try:
             if kind == "message/rfc822":
-                inner = part.get_payload()
-                inner = inner[0] if isinstance(inner, list) and inner else inner
-                if isinstance(inner, Message) and inner.get("message-id"):
+                inner = part.get_payload(0)  # the parser reads a message/rfc822 part into a list of one message
+                if inner.get("message-id"):
                     return _first_id(str(inner.get("message-id")))
             elif kind == "text/rfc822-headers":
                 headers = email.message_from_string(part.get_content(), policy=email.policy.default)

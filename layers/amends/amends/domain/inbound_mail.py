@@ -186,7 +186,7 @@ def html_to_text(html: str) -> str:
 
     try:
         soup = BeautifulSoup(html, "html.parser")
-        for hidden in soup(["script", "style", "head", "title", "template"]):
+        for hidden in soup(["head", "title"]):  # get_text leaves out scripts, styles and templates by itself
             hidden.decompose()
         for block in soup.find_all(BLOCK_TAGS):
             block.insert_before("\n")

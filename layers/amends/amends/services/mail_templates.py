@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "mail"
 
@@ -37,8 +37,8 @@ class MailTemplates:
         self.default_language = default_language
         options: dict[str, Any] = {"loader": FileSystemLoader(root), "undefined": StrictUndefined,
                                    "keep_trailing_newline": True, "trim_blocks": True, "lstrip_blocks": True}
-        self._text = Environment(autoescape=False, **options)  # noqa: S701 - plain text is not HTML
-        self._html = Environment(autoescape=select_autoescape(default_for_string=True, default=True), **options)
+        self._text = Environment(**options)  # noqa: S701 - plain text is not HTML: not escaped
+        self._html = Environment(autoescape=True, **options)  # it renders only the .html templates
 
     def language_for(self, wanted: str | None) -> str:
         """The complainant's language if we have it (``fr-CA`` falls back to ``fr``), else the default."""

@@ -38,7 +38,6 @@ class Outcome:
 
 @dataclass(frozen=True)
 class _Context:
-    repo: CaseRepository
     mailer: Mailer
     settings: Settings
     threads: SentMailStore | None
@@ -105,7 +104,7 @@ def _send(mailer: Mailer, mail: OutgoingMail) -> Outcome:
 def send_acknowledgement(reference: str, *, repo: CaseRepository, mailer: Mailer, settings: Settings,
                          threads: SentMailStore | None = None) -> Outcome:
     case = repo.get(normalise(reference))
-    c = _Context(repo, mailer, settings, threads, None, _templates(settings))
+    c = _Context(mailer, settings, threads, None, _templates(settings))
     return _to_complainant(case, "acknowledgement", _acknowledgement(case, settings), c)
 
 
@@ -245,5 +244,5 @@ def notify(event: DomainEvent, *, repo: CaseRepository, mailer: Mailer, settings
     if event.type == "CaseStatusChanged" and event.data.get("action") in ("communicate_decision", "conclude_review"):
         return Outcome(False, "the decision is sent on DecisionCommunicated")
     case = repo.get(normalise(event.case_reference))
-    return handler(event, case, _Context(repo, mailer, settings, threads, staff, templates or _templates(settings),
+    return handler(event, case, _Context(mailer, settings, threads, staff, templates or _templates(settings),
                                          event_id=event.event_id))
