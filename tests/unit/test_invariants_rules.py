@@ -11,6 +11,7 @@ import pytest
 from amends.domain import steps
 from amends.domain.errors import DetailsRequired, OwnerRequired
 from amends.domain.handling import ClosureReason
+from amends.domain.invariants import check_invariants
 from amends.domain.lifecycle import Action, Status
 from amends.domain.model import Actor
 
@@ -56,3 +57,11 @@ def test_a_status_reached_without_its_details_names_them_and_the_command(status,
               Action.CLOSE: "closed"}[action]
     assert str(refused.value) == (f"A case that is {target} must have its {missing}: use the command for "
                                   f"'{action.value}' in amends.domain.steps, which records it.")
+
+
+def test_the_check_names_the_case_the_step_and_the_status_it_was_taken_in() -> None:
+    unowned = walk(Status.ASSESSED)[0].model_copy(update={"status": Status.INVESTIGATING})
+    with pytest.raises(OwnerRequired) as refused:
+        check_invariants(unowned, Action.START_INVESTIGATION, Status.ASSESSED)
+    assert (refused.value.reference, refused.value.action, refused.value.status) == (
+        "CMP-2026-7K3F9Q", "start_investigation", "assessed")
