@@ -36,4 +36,4 @@ def check_invariants(case: Case, action: Action | Any, was: Status) -> None:
     if missing:
         raise DetailsRequired(
             f"A case that is {case.status.value} must have its {' and '.join(missing)}: use the command for "
-            f"'{getattr(action, 'value', action)}' in amends.domain.steps, which records it.")
+            f"'{action}' in amends.domain.steps, which records it.")

@@ -278,8 +278,9 @@ class Case(BaseModel):
         if refused := rule_refusal(action, self, actor, at):
             raise with_allowed(refused, self, action, actor, at)
         update = {"status": target, **(update or {})}
-        if actor.kind == "staff" and actor.id not in self.participants:
-            update["participants"] = (*self.participants, actor.id)
+        participants = update.get("participants", self.participants)  # with the owner a step names
+        if actor.kind == "staff" and actor.id not in participants:
+            update["participants"] = (*participants, actor.id)
         change = self._change(
             update, actor, at, EntryKind.TRANSITION, action.value, reason, complainant_visible=visible,
             event_type="CaseStatusChanged", body=body, events=events,

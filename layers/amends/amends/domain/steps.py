@@ -99,7 +99,7 @@ def link(case: Case, other: Case, relation: LinkRelation, actor: Actor, at: date
     authorise(Command.CLOSE, case, actor, at)
     closed = case.transition(
         Action.CLOSE, actor, at, ClosureReason.DUPLICATE.value,
-        update={**_closing(case, ClosureReason.DUPLICATE, actor, at, policy, merged_into=other.reference),
+        update={**_closing(ClosureReason.DUPLICATE, actor, at, policy, merged_into=other.reference),
                 "links": (*case.links, link_to(other, LinkRelation.DUPLICATE_OF))},
         body=f"This complaint is the same as complaint {other.reference}, so we have merged it into that one: it "
              f"will be handled and answered there.",
@@ -184,7 +184,7 @@ def accept_decision(case: Case, actor: Actor, at: datetime, policy: HandlingPoli
     authorise(Command.ACCEPT_DECISION, case, actor, at)
     assert case.decision is not None
     reason = closure_reason_for(case.decision)
-    return case.transition(Action.CLOSE, actor, at, reason.value, update=_closing(case, reason, actor, at, policy),
+    return case.transition(Action.CLOSE, actor, at, reason.value, update=_closing(reason, actor, at, policy),
                            body="The complainant accepted the decision.")
 
 
@@ -203,7 +203,7 @@ def reject_decision(case: Case, reason: str, actor: Actor, at: datetime, policy:
     external = case.decision.recourse.external
     closing = closure_reason_for(case.decision)
     return case.transition(
-        Action.CLOSE, actor, at, closing.value, update=_closing(case, closing, actor, at, policy),
+        Action.CLOSE, actor, at, closing.value, update=_closing(closing, actor, at, policy),
         body=f"The complainant did not accept the final decision: {reason}\n\nThis was our final decision. You can "
              f"refer your complaint to {external.body} within {external.time_limit}. {external.details}")
 
@@ -218,7 +218,7 @@ def close(case: Case, reason: ClosureReason, actor: Actor, at: datetime, policy:
                                           "duplicate_of): it is then merged, and both timelines say so.")
     note = _short(note, Action.CLOSE) if note else None
     return case.transition(Action.CLOSE, actor, at, reason.value,
-                           update=_closing(case, reason, actor, at, policy, note=note), body=note)
+                           update=_closing(reason, actor, at, policy, note=note), body=note)
 
 
 def close_unanswered(case: Case, at: datetime, policy: HandlingPolicy) -> Change | None:
@@ -227,7 +227,7 @@ def close_unanswered(case: Case, at: datetime, policy: HandlingPolicy) -> Change
         return None
     actor = Actor.system("reply-window")
     return case.transition(Action.CLOSE, actor, at, ClosureReason.NO_REPLY.value,
-                           update=_closing(case, ClosureReason.NO_REPLY, actor, at, policy),
+                           update=_closing(ClosureReason.NO_REPLY, actor, at, policy),
                            body=f"No answer to our decision reached us by {case.reply_due_at:%d %B %Y}.")
 
 
@@ -238,14 +238,14 @@ def reopen(case: Case, reason: str, actor: Actor, at: datetime, owner: str | Non
     authorise(Command.REOPEN, case, actor, at)
     owner = owner or case.owner or actor.id
     update: dict = {"closure": None, "closure_reason": None}
-    if owner and owner != case.owner:
+    if owner != case.owner:
         if refused := assignment_refusal(actor, owner):
             raise refused
         update |= {"owner": owner, "participants": _with(case.participants, owner)}
     return case.transition(Action.REOPEN, actor, at, reason, update=update)
 
 
-def _closing(case: Case, reason: ClosureReason, actor: Actor, at: datetime, policy: HandlingPolicy, *,
+def _closing(reason: ClosureReason, actor: Actor, at: datetime, policy: HandlingPolicy, *,
              note: str | None = None, merged_into: str | None = None) -> dict:
     closure = Closure(reason=reason, note=note, closed_by=actor.id, closed_at=at,
                       reopen_until=at + policy.reopen_window, merged_into=merged_into)
@@ -256,7 +256,7 @@ def _closing(case: Case, reason: ClosureReason, actor: Actor, at: datetime, poli
 def _short(text: str, action: Action) -> str:
     text = text.strip()
     if not text:
-        raise InvalidReason(action, f"A reason is required to {action.value.replace('_', ' ')}.")
+        raise InvalidReason(action)  # its own message: "A reason is required to <action>."
     if len(text) > SHORT_TEXT_MAX_CHARS:
         raise InvalidReason(action, f"A reason is at most {SHORT_TEXT_MAX_CHARS} characters; this one has {len(text)}.")
     return text
