@@ -33,6 +33,7 @@ NOT_HERE = {
     "LifecycleCallbackFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
     "TimerSweepFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
     "EmailIngestFunction": ("amends.api", "aws_lambda_powertools.utilities.idempotency"),
+    "MailFeedbackFunction": ("amends.api",),
 }
 
 
