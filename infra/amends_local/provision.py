@@ -42,6 +42,7 @@ PROVIDED_ELSEWHERE = {
     "AWS::SES::ReceiptRuleSet": "the local SMTP listener (amends_local.smtp) receives mail as its rules say",
     "AWS::SES::ReceiptRule": "applied by the local SMTP listener (amends_local.smtp): S3 action, then Lambda action",
     "AWS::Lambda::Permission": "checked by the local SMTP listener before it invokes for SES (amends_local.smtp)",
+    "AWS::SNS::TopicPolicy": "read by the local IAM check when a service publishes to the topic (amends_local.iam)",
     "AWS::Events::ApiDestination": "called by the rules' bridges as EventBridge calls it (amends_local.api_destinations)",
     "AWS::Events::Connection": "its authorization is added to each API destination call (amends_local.api_destinations)",
 }

@@ -241,7 +241,7 @@ class LocalStack:
                     checkpoint_file=self.state_dir / "stream-checkpoints.json" if self.persist else None,
                 )
             )
-        workers.append(MailboxSimulator(self.template, moto_endpoint=self.moto_endpoint))
+        workers.append(MailboxSimulator(self.template, moto_endpoint=self.moto_endpoint, iam=self.iam))
         destinations = {arn: Caller(d) for arn, d in self.template.api_destinations().items()}  # one pace each
         for bridge in bridges(self.template):
             workers.append(

@@ -14,6 +14,8 @@ from amends.domain.clock import FixedClock
 from amends.domain.lifecycle import Status
 from amends.domain.mail_log import MailOutcome
 from amends.services import email_intake, replies
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .test_replies import REF, SETTINGS, Desk, reply
 
@@ -110,3 +112,28 @@ def test_the_corpus_files_become_the_cases_files() -> None:
     many = desk.repo.get(many)
     assert len(many.files) == 20
     assert [f.filename for f in many.files_left_out] == [f"receipt-{n}.txt" for n in range(20, 30)]
+
+
+HEADERS = st.sampled_from(["Content-Type", "Content-Disposition", "Content-Transfer-Encoding", "From", "Subject",
+                           "MIME-Version"])
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(HEADERS, st.binary(max_size=300)), max_size=6), st.binary(max_size=2000))
+def test_ingesting_mail_shaped_bytes_with_files_never_raises(headers: list[tuple[str, bytes]], body: bytes) -> None:
+    raw = b"".join(name.encode() + b": " + value.replace(b"\n", b" ") + b"\r\n" for name, value in headers)
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    entry = ingest(desk, raw + b"\r\n" + body, store)
+    if entry.case_reference and entry.outcome is MailOutcome.CASE_CREATED:
+        case = desk.repo.get(entry.case_reference)
+        assert {(entry.case_reference, f.sha256) for f in case.files} <= set(store.objects)
+
+
+def test_a_part_with_an_absurd_content_type_is_kept_as_octets() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    mail = EmailMessage()
+    mail["From"], mail["Subject"] = "Bo <bo@example.com>", "Odd file"
+    mail.set_content("See attached.")
+    mail.add_attachment(b"data", maintype="application", subtype="x" * 200, filename="odd.bin")
+    case = desk.repo.get(ingest(desk, mail.as_bytes(), store).case_reference)
+    assert [(f.filename, f.content_type) for f in case.files] == [("odd.bin", "application/octet-stream")]

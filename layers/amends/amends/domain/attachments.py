@@ -169,8 +169,10 @@ def _name_for(content_type: str, number: int) -> str:
 
 
 def _clean_type(content_type: str) -> str:
-    return content_type if re.fullmatch(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+", content_type) else \
-        "application/octet-stream"
+    """The declared type when it is a well-formed one of at most 127 characters (RFC 6838), else
+    ``application/octet-stream``."""
+    well_formed = len(content_type) <= 127 and re.fullmatch(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+", content_type)
+    return content_type if well_formed else "application/octet-stream"
 
 
 def safe_name(name: str, number: int = 1) -> str:
