@@ -79,3 +79,57 @@ def test_mail_sent_on_no_case_only_marks_the_address() -> None:
                                     kind="staff_at_risk", to="sup@example.com", sent_at=T0))
     outcome = record(desk, {**bounce("Permanent", "sup@example.com"), "mail": {"messageId": "0100-x"}})
     assert outcome.marked == ("sup@example.com",) and outcome.case_reference is None
+
+
+def test_the_outcome_names_the_kind_and_the_case_whatever_becomes_of_it() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    transient = record(desk, bounce("Transient"))
+    assert (transient.kind, transient.case_reference) == ("bounce", REF)
+    assert record(desk, {**bounce(), "mail": {"messageId": "not-ours"}}).kind == "bounce"
+    assert record(desk, {"mail": {"messageId": PROVIDER_ID}}).kind == "unknown"
+    undetermined = record(desk, {"eventType": "Bounce", "mail": {"messageId": PROVIDER_ID}, "bounce": {}})
+    assert undetermined.detail == "unknown bounce: SES retries it; nothing marked"
+
+
+def test_classic_identity_notifications_are_read_too() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    classic = {k: v for k, v in bounce().items() if k != "eventType"} | {"notificationType": "Bounce"}
+    outcome = record(desk, classic)
+    assert outcome.kind == "bounce" and outcome.marked == ("ada@example.com",)
+
+
+def test_a_notification_without_a_message_id_is_not_about_our_mail() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    outcome = record(desk, {**bounce(), "mail": {}})
+    assert outcome.detail == "about no message id, which is not mail we sent" and outcome.marked == ()
+
+
+def test_every_bounced_recipient_is_named_with_its_status_or_a_general_failure() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    notification = bounce()
+    notification["bounce"]["bouncedRecipients"] = [{"emailAddress": "ada@example.com"},
+                                                   {"emailAddress": "bo@example.com", "status": "5.2.2",
+                                                    "diagnosticCode": "mailbox full"}]
+    outcome = record(desk, notification)
+    assert desk.store.undeliverable("ada@example.com") == \
+        "bounced (ada@example.com: 5.0.0; bo@example.com: 5.2.2 mailbox full)"
+    assert outcome.marked == ("ada@example.com",)
+    at = desk.repo.get_with_timeline(REF).timeline[-1].at
+    assert at == T0
+
+
+def test_a_complaint_without_a_feedback_type_is_taken_as_abuse_and_an_address_missing_marks_nobody() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    outcome = record(desk, {"eventType": "Complaint", "mail": {"messageId": PROVIDER_ID},
+                            "complaint": {"complainedRecipients": [{"emailAddress": "ada@example.com"}, {}]}})
+    assert outcome.marked == ("ada@example.com",)
+    assert outcome.detail == (f"complaint of our acknowledgement <{OURS}>: complained: marked our mail as spam "
+                              f"(abuse); address marked undeliverable")
+
+
+def test_mail_on_no_case_says_so() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    desk.store.record_sent(SentMail(message_id="0100-y@eu-west-2.amazonses.com", case_reference=None,
+                                    kind="staff_at_risk", to="sup@example.com", sent_at=T0))
+    outcome = record(desk, {**bounce("Permanent", "sup@example.com"), "mail": {"messageId": "0100-y"}})
+    assert (outcome.kind, outcome.detail) == ("bounce", "bounced (sup@example.com: 5.1.1 smtp; 550 5.1.1 user unknown)")

@@ -117,3 +117,49 @@ def test_names_are_safe_to_show_and_store() -> None:
 def test_any_bytes_give_files_or_none_and_never_raise(raw: bytes) -> None:
     found = attachments_of(parsed(raw))
     assert all(f.name and "/" not in f.name for f in found.files)
+
+
+def test_a_forwarded_message_without_a_subject_and_files_without_names_are_numbered_by_their_place() -> None:
+    mail = complaint(("statement.pdf", "application/pdf", PDF))
+    forwarded = EmailMessage()
+    forwarded["From"] = "bank@example.com"
+    forwarded.set_content("the original")
+    mail.attach(_rfc822(forwarded))
+    mail.add_attachment(b"%PDF nameless", maintype="application", subtype="pdf")  # an attachment without a name
+    found = attachments_of(parsed(mail.as_bytes()))
+    assert [(f.name, f.content_type) for f in found.files] == [
+        ("statement.pdf", "application/pdf"), ("forwarded message.eml", "message/rfc822"),
+        ("attachment-3.pdf", "application/pdf")]
+
+
+def _rfc822(inner: EmailMessage) -> EmailMessage:
+    part = EmailMessage()
+    part.set_content(inner)
+    return part
+
+
+def test_a_winmail_dat_is_recognised_by_its_name_and_nameless_files_inside_get_one() -> None:
+    blob = tnef(("", b"first"), ("report.docx", b"second"))
+    found = attachments_of(parsed(complaint(("WINMAIL.DAT", "application/octet-stream", blob)).as_bytes()))
+    assert [(f.name, f.content_type, f.data) for f in found.files] == [
+        ("attachment-1.bin", "application/octet-stream", b"first"),
+        ("report.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"second")]
+    other = attachments_of(parsed(complaint(("notes.dat", "application/octet-stream", blob)).as_bytes()))
+    assert [f.name for f in other.files] == ["notes.dat"]  # another name and type: kept as it came
+
+
+def test_an_attachment_disposition_makes_a_file_of_text_and_a_named_text_part_is_one_too() -> None:
+    mail = complaint()
+    mail.add_attachment("call log", subtype="plain")  # text/plain, disposition attachment, no name
+    mail.add_attachment("<p>letter</p>", subtype="html", filename="letter.html", disposition="inline")
+    found = attachments_of(parsed(mail.as_bytes()))
+    assert [(f.name, f.content_type) for f in found.files] == [("attachment-1.txt", "text/plain"),
+                                                                ("letter.html", "text/html")]
+
+
+def test_sizes_are_said_in_bytes_kb_or_mb() -> None:
+    limits = AttachmentLimits(max_bytes=1023)
+    for size, said in ((1024, "1 KB"), (1024 * 1024 - 1, "1024 KB"), (1024 * 1024, "1.0 MB")):
+        [left] = attachments_of(parsed(complaint(("f.bin", "application/octet-stream", b"x" * size)).as_bytes()),
+                                limits).left_out
+        assert left.why == f"larger than 1,023 bytes (it is {said})"

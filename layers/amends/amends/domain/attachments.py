@@ -21,7 +21,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email.message import Message
-from typing import Any
 
 TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 CONTAINERS = ("multipart", "message")
@@ -115,12 +114,10 @@ def _disposition(part: Message) -> str:
 
 def _files_of(part: Message, number: int) -> list[File]:
     kind = _type(part)
-    if kind == "message/rfc822":
-        inner = part.get_payload()
-        inner = inner[0] if isinstance(inner, list) and inner else inner
-        data = inner.as_bytes() if isinstance(inner, Message) else b""
-        subject = str(inner.get("subject", "") or "") if isinstance(inner, Message) else ""
-        return [File(safe_name(f"{subject or 'forwarded message'}.eml", number), "message/rfc822", data)]
+    if kind == "message/rfc822":  # the parser gives its payload as a list of the one message
+        inner = part.get_payload(0)
+        return [File(safe_name(f"{inner.get('subject') or 'forwarded message'}.eml", number), "message/rfc822",
+                     inner.as_bytes())]
     disposition = _disposition(part)
     name = _filename(part)
     if disposition != "attachment" and (kind.startswith("text/") and not name or kind.split("/")[0] in CONTAINERS):
@@ -150,7 +147,7 @@ def _tnef_files(data: bytes, number: int) -> list[File] | None:
     from tnefparse.tnef import TNEF  # imported when an Outlook message arrives
 
     try:
-        tnef = TNEF(data, do_checksum=False)
+        tnef = TNEF(data)
         files = []
         for n, attachment in enumerate(tnef.attachments, start=number):
             name = attachment.long_filename() or attachment.name
@@ -213,8 +210,3 @@ def _mb(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
-
-
-def describe(files: Any) -> str:
-    """``name (type, size)`` of each file, for a timeline entry."""
-    return "; ".join(f"{f.name} ({f.content_type}, {f.size:,} bytes)" for f in files)
