@@ -72,9 +72,10 @@ def file_complaint(
 def _file(payload: dict[str, Any]) -> dict[str, Any]:
     submission = dict(payload["submission"])
     channel = Channel(submission.pop("channel"))
+    once = intake.Once(payload["key"], wiring.filing_requests()) if payload["key"] else None
     filed = intake.file_complaint(
         Submission.model_validate(submission), channel,
-        repo=wiring.case_repository(), clock=get_clock(), settings=get_settings(),
+        repo=wiring.case_repository(), clock=get_clock(), settings=get_settings(), once=once,
     )
     logger.info("complaint filed", extra={"reference": filed.case.reference, "channel": channel.value})
     return {

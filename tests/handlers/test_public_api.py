@@ -84,6 +84,51 @@ def test_a_reused_key_with_another_body_is_refused(invoke) -> None:
     assert body_of(response)["type"].endswith("/idempotency-key-reused")
 
 
+def powertools_records(dynamodb) -> set[str]:
+    """The ids of Powertools' own records in the idempotency table (not the filings' keys, ``filed#...``)."""
+    table = os.environ["IDEMPOTENCY_TABLE_NAME"]
+    items = dynamodb.scan(TableName=table, ProjectionExpression="id", ConsistentRead=True)["Items"]
+    return {item["id"]["S"] for item in items if not item["id"]["S"].startswith("filed#")}
+
+
+def lose_the_answer(dynamodb, before: set[str]) -> None:
+    """What a function that wrote the case and then timed out leaves: no answer saved by Powertools (its in-progress
+    record expires at the function's deadline, and the retry runs the handler again)."""
+    for record in powertools_records(dynamodb) - before:
+        dynamodb.delete_item(TableName=os.environ["IDEMPOTENCY_TABLE_NAME"], Key={"id": {"S": record}})
+
+
+def test_a_retry_after_a_lost_answer_gets_the_same_case_and_token(invoke, dynamodb) -> None:
+    table = os.environ["TABLE_NAME"]
+    event = api("api_file_complaint.json", headers={"Idempotency-Key": str(uuid.uuid4())})
+    before, cases = powertools_records(dynamodb), count_cases(dynamodb, table)
+    first = invoke(event)
+    lose_the_answer(dynamodb, before)
+    second = invoke(event)
+    assert first["statusCode"] == second["statusCode"] == 201, second
+    assert {k: body_of(second)[k] for k in ("reference", "access_token")} == \
+        {k: body_of(first)[k] for k in ("reference", "access_token")}
+    assert count_cases(dynamodb, table) == cases + 1
+    status = invoke(api("api_complaint_status.json", reference=body_of(first)["reference"],
+                        headers={"X-Access-Token": body_of(second)["access_token"]}))
+    assert status["statusCode"] == 200, status
+
+
+def test_a_retry_after_a_lost_answer_with_another_body_is_refused(invoke, dynamodb) -> None:
+    table = os.environ["TABLE_NAME"]
+    key = str(uuid.uuid4())
+    before, cases = powertools_records(dynamodb), count_cases(dynamodb, table)
+    assert invoke(api("api_file_complaint.json", headers={"Idempotency-Key": key}))["statusCode"] == 201
+    lose_the_answer(dynamodb, before)
+    other = api("api_file_complaint.json", headers={"Idempotency-Key": key})
+    other["body"] = other["body"].replace("charged twice", "charged three times")
+    response = invoke(other)
+    assert response["statusCode"] == 422, response
+    assert body_of(response)["type"].endswith("/idempotency-key-reused")
+    assert "CMP-" not in body_of(response)["detail"]  # the case the key filed is not named
+    assert count_cases(dynamodb, table) == cases + 1
+
+
 @pytest.mark.parametrize(
     ("body", "status", "slug", "mentions"),
     [

@@ -16,6 +16,7 @@ import boto3
 
 from amends.adapters.dynamodb import DynamoCaseRepository
 from amends.adapters.eventbridge import EventBridgePublisher
+from amends.adapters.filing_requests import DynamoFilingRequests
 from amends.adapters.executions import (
     DynamoExecutionTokens,
     DynamoStatusHistory,
@@ -66,6 +67,15 @@ def idempotency_store() -> DynamoDBPersistenceLayer:
     if not table:
         raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set: the template sets it for the functions that use it")
     return DynamoDBPersistenceLayer(table_name=table, boto3_client=dynamodb())
+
+
+@cache
+def filing_requests() -> DynamoFilingRequests:
+    """Complaints filed with an Idempotency-Key, in Powertools' idempotency table (amends.adapters.filing_requests)."""
+    table = get_settings().idempotency_table_name
+    if not table:
+        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set: the template sets it for the functions that use it")
+    return DynamoFilingRequests(case_repository(), table)
 
 
 @cache
@@ -161,7 +171,7 @@ def reset() -> None:
     """Forget built adapters and sessions (tests that switch endpoints or settings call this)."""
     global _sessions
     _sessions = threading.local()
-    for factory in (dynamodb, case_repository, mail_log, raw_mail, attachments, event_publisher, mailer, sent_mail,
-                    execution_tokens, status_history, task_callbacks,
+    for factory in (dynamodb, case_repository, filing_requests, mail_log, raw_mail, attachments, event_publisher,
+                    mailer, sent_mail, execution_tokens, status_history, task_callbacks,
                     execution_starter, timer_store, _staff_directory, get_settings):
         factory.cache_clear()

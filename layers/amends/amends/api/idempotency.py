@@ -11,17 +11,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from amends.api.problems import problem
+from amends.domain.errors import RequestKeyReused
 
 
 def install(app: ApiGatewayResolver) -> None:
     """Map Powertools' idempotency errors to problem+json on ``app`` (after :func:`amends.api.problems.install`)."""
 
-    @app.exception_handler(IdempotencyValidationError)
-    def _key_reused(error: IdempotencyValidationError) -> Response:
+    # Powertools' check while it holds the first answer, and the filing's own record of the key (services.intake)
+    @app.exception_handler([IdempotencyValidationError, RequestKeyReused])
+    def _key_reused(error: IdempotencyValidationError | RequestKeyReused) -> Response:
         return problem(422, "idempotency-key-reused", "Idempotency-Key already used for another request",
-                       "This Idempotency-Key was already used with a different request body. Use a new key "
-                       "(a fresh UUID) for a new complaint, or resend exactly the same body to get the "
-                       "original answer.", instance=app.current_event.path)
+                       RequestKeyReused.MESSAGE, instance=app.current_event.path)
 
     @app.exception_handler(IdempotencyAlreadyInProgressError)
     def _in_progress(error: IdempotencyAlreadyInProgressError) -> Response:

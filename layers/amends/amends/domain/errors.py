@@ -126,3 +126,15 @@ class AttachmentNotFound(DomainError):
     def __init__(self, reference: str, sha256: str) -> None:
         super().__init__(f"Complaint {reference} has no file with SHA-256 {sha256}. GET /staff/cases/{reference}/"
                          f"attachments lists its files.")
+
+
+class RequestKeyReused(DomainError):
+    """An Idempotency-Key that filed a complaint came again with another request: it files nothing. The message does
+    not name the complaint the key filed (whoever holds the key can get it with the same request)."""
+
+    MESSAGE = ("This Idempotency-Key was already used with a different request body. Use a new key (a fresh UUID) "
+               "for a new complaint, or resend exactly the same body to get the original answer.")
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reference = reference

@@ -20,6 +20,34 @@ class ReferenceTaken(Exception):
 
 
 @dataclass(frozen=True)
+class FilingRequest:
+    """A complaint filed with an Idempotency-Key (hashed), the request it came with (hashed) and the answer it got, so
+    that the same request arriving again after its first answer was lost gets that answer, not a second case."""
+
+    key_hash: str
+    request_hash: str
+    reference: str
+    access_token: str
+    expires_at: datetime
+
+
+class RequestAlreadyFiled(Exception):
+    """The Idempotency-Key filed a complaint already: ``filed`` is what that filing recorded."""
+
+    def __init__(self, filed: FilingRequest) -> None:
+        super().__init__(filed.reference)
+        self.filed = filed
+
+
+class FilingRequests(Protocol):
+    def record_case(self, change: Change, request: FilingRequest, now: datetime) -> None:
+        """Write the new case (as ``CaseRepository.record``) and the request that filed it in one transaction. Raises
+        ``RequestAlreadyFiled`` when the key filed a case before (and has not expired by ``now``), ``ReferenceTaken``
+        when the reference exists."""
+        ...
+
+
+@dataclass(frozen=True)
 class CaseQuery:
     status: Status | None = None
     owner: str | None = None
