@@ -204,3 +204,13 @@ def test_closing_for_want_of_a_reply_leaves_a_case_not_waiting_for_one(opened) -
     repo.record(opened)
     assert decision.close_unanswered(opened.case.reference, T0, repo=repo, settings=SETTINGS) is None
     assert repo.get(opened.case.reference).status is Status.RECEIVED
+
+
+def test_a_timer_another_run_holds_does_not_stop_the_sweep_acting_on_the_next(world) -> None:
+    store, repo, clock, case = world
+    clock.advance(timedelta(days=29))
+    held = ("CMP-2026-OTHER1", "held_timer")
+    store.items[held] = {"due_at": T0, "claimed_until": clock.now() + timedelta(minutes=5)}  # due first, held
+    result = sweep(store, repo, clock)
+    assert [(t.name, o) for t, o, _ in result.outcomes] == [("held_timer", "taken"), (REPLY_WINDOW, "fired")]
+    assert repo.get(case.reference).status is Status.CLOSED
