@@ -20,7 +20,7 @@ from amends.domain.errors import (
 )
 from amends.domain.escalation import Action as RuleAction
 from amends.domain.escalation import Rule
-from amends.domain.handling import LinkRelation
+from amends.domain.handling import ClosureReason, LinkRelation
 from amends.domain.lifecycle import Action, Status
 from amends.domain.model import REASON_MAX_CHARS, Actor, Case, Channel, EntryKind, Priority, open_case
 from amends.domain.sla import Pinned
@@ -299,3 +299,12 @@ def test_escalation_fires_the_rules_for_the_cases_category_status_and_priority_i
     # What the bus carries is plain JSON: the rule's actions as strings, not the rules' own types.
     assert repr(fired[0]) == repr(json.loads(json.dumps(fired[0])))
     assert fired[0]["actions"] == [{"do": "notify_owner", "role": None, "address": None}]
+
+
+@pytest.mark.parametrize(("reason", "step"), [("resolved", "resolved_and_closed"), ("referred_elsewhere", "referred")])
+def test_closing_for_a_reason_the_sla_counts_meets_its_milestone_when_closed(reason: str, step: str) -> None:
+    case = walk(Status.INVESTIGATING, with_sla([]))[0]
+    at = T0 + timedelta(days=3)
+    closed = steps.close(case, ClosureReason(reason), HANDLER, at, POLICY).case
+    assert closed.sla.steps[step] == at and closed.sla.steps["closed"] == at
+    assert "resolved_and_closed" not in steps.close(case, ClosureReason.WITHDRAWN, HANDLER, at, POLICY).case.sla.steps
