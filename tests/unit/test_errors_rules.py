@@ -10,6 +10,7 @@ from amends.domain.errors import (
     Forbidden,
     InvalidCursor,
     InvalidReason,
+    NotQuarantined,
     ReasonRequired,
 )
 from amends.domain.lifecycle import Action, Status
@@ -67,3 +68,10 @@ def test_a_wrong_step_with_nothing_left_to_do_says_so() -> None:
     error = ActionNotAllowed(REF, "assign", "closed", [])
     assert error.allowed_actions == []
     assert str(error) == f"Cannot assign on complaint {REF}: it is closed. There is nothing you can do to it now."
+
+
+def test_mail_not_in_quarantine_says_what_it_became_and_carries_it() -> None:
+    error = NotQuarantined("ses-1", "released")
+    assert error.outcome == "released"  # the API's problem names it (outcome)
+    assert str(error) == ("Message ses-1 is not in quarantine: it is released. Only quarantined mail can be released "
+                          "or discarded.")

@@ -4,10 +4,12 @@ the complainant sees it, the fields before and after), and the refusals of a tra
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from amends.domain import steps
+from amends.domain.case_sla import CaseSla
 from amends.domain.errors import (
     ActionNotAllowed,
     DetailsRequired,
@@ -16,9 +18,13 @@ from amends.domain.errors import (
     ReasonRequired,
     ReopenWindowClosed,
 )
-from amends.domain.handling import LinkRelation
+from amends.domain.escalation import Action as RuleAction
+from amends.domain.escalation import Rule
+from amends.domain.handling import ClosureReason, LinkRelation
 from amends.domain.lifecycle import Action, Status
-from amends.domain.model import REASON_MAX_CHARS, Actor, Channel, EntryKind, Priority, open_case
+from amends.domain.model import REASON_MAX_CHARS, Actor, Case, Channel, EntryKind, Priority, open_case
+from amends.domain.sla import Pinned
+from amends.domain.sla_config import load_config
 
 from .cases import COMPLAINANT, HANDLER, POLICY, RULES, SUPERVISOR, T0, findings, new_case, opening, walk
 from .conftest import make_submission
@@ -254,3 +260,51 @@ def test_the_timeline_shows_handling_records_by_their_summary() -> None:
     assert linked.entry.before == {"links": []}
     assert linked.entry.after == {"links": [link.summary() for link in linked.case.links]}
     assert linked.entry.after["links"][0] != linked.case.links[0]  # the summary, not the record
+
+
+def with_sla(rules: list[Rule], **submission: object) -> Case:
+    """A case opened under the shipped fca-disp policy, escalated by ``rules``."""
+    config = load_config()
+    policy = config.policies["fca-disp"]
+    sla = CaseSla.open(Pinned.of(policy, config.calendars[policy.calendar], T0), rules)
+    return open_case(reference="CMP-2026-7K3F9Q", access_token_hash="x" * 64, submission=make_submission(**submission),
+                     channel=Channel.WEB, actor=COMPLAINANT, received_at=T0, received_at_local=T0, sla=sla).case
+
+
+def early_rule(id_: str, level: int, **conditions: object) -> Rule:
+    """A rule on the final response that is reached as soon as 1 % of its time is used."""
+    return Rule(id=id_, milestone="final_response", level=level, at_percent=1,
+                actions=[RuleAction(do="notify_owner")], **conditions)  # type: ignore[arg-type]
+
+
+def test_a_case_without_an_sla_never_escalates() -> None:
+    assert new_case().escalate(T0 + timedelta(days=365)) is None
+
+
+def test_escalation_fires_the_rules_for_the_cases_category_status_and_priority_in_one_staff_only_entry() -> None:
+    rules = [early_rule("fees", 1, category=["Fees"]), early_rule("other-category", 1, category=["service"]),
+             early_rule("investigating", 2, status=["investigating"]), early_rule("waiting", 2, status=["assessed"]),
+             early_rule("normal", 3, priority=["normal"]), early_rule("urgent", 3, priority=["urgent"])]
+    case = walk(Status.INVESTIGATING, with_sla(rules))[0]  # assessed in category "fees", at normal priority
+    assert (case.priority, case.assessment.category) == (Priority.NORMAL, "fees")
+    change = case.escalate(T0 + timedelta(days=10))
+    fired = [e.data for e in change.events if e.type == "SlaEscalated"]
+    assert [(d["rule"], d["level"]) for d in fired] == [("fees", 1), ("investigating", 2), ("normal", 3)]
+    assert (change.entry.actor, change.entry.kind, change.entry.action, change.entry.complainant_visible) == (
+        Actor.system("sla"), EntryKind.ESCALATION, "escalate", False)
+    assert change.entry.reason == " ".join(d["reason"] for d in fired)
+    assert change.entry.reason.startswith("Escalation fees level 1: 1 % of the time for final_response used")
+    assert [e.type for e in change.events] == ["CaseEscalated", "SlaEscalated", "SlaEscalated", "SlaEscalated"]
+    assert fired[0]["owner"] == "handler-1"
+    # What the bus carries is plain JSON: the rule's actions as strings, not the rules' own types.
+    assert repr(fired[0]) == repr(json.loads(json.dumps(fired[0])))
+    assert fired[0]["actions"] == [{"do": "notify_owner", "role": None, "address": None}]
+
+
+@pytest.mark.parametrize(("reason", "step"), [("resolved", "resolved_and_closed"), ("referred_elsewhere", "referred")])
+def test_closing_for_a_reason_the_sla_counts_meets_its_milestone_when_closed(reason: str, step: str) -> None:
+    case = walk(Status.INVESTIGATING, with_sla([]))[0]
+    at = T0 + timedelta(days=3)
+    closed = steps.close(case, ClosureReason(reason), HANDLER, at, POLICY).case
+    assert closed.sla.steps[step] == at and closed.sla.steps["closed"] == at
+    assert "resolved_and_closed" not in steps.close(case, ClosureReason.WITHDRAWN, HANDLER, at, POLICY).case.sla.steps

@@ -83,3 +83,15 @@ def test_settings_point_at_another_file_and_a_missing_one_is_named(tmp_path) -> 
     assert Settings(table_name="t", event_bus_name="b").priority_rules() == load_rules(str(DEFAULT_RULES_FILE))
     with pytest.raises(PriorityRulesInvalid, match="nowhere.json cannot be read"):
         load_rules(str(tmp_path / "nowhere.json"))
+
+
+def test_a_refusal_lists_every_problem_of_the_file_and_names_a_whole_file_that_is_wrong() -> None:
+    with pytest.raises(PriorityRulesInvalid) as refused:
+        parse_rules(json.dumps({"rules": [{"when": {"colour": "red"}, "priority": "soon"}]}), "two.json")
+    assert str(refused.value) == (
+        "priority rules file two.json is not valid: rules.0.when: 'colour' is not a field of an assessment (fields: "
+        "severity, safety_risk, complexity, impact, immediate_action, category); rules.0.priority: Input should be "
+        "'urgent', 'high', 'normal' or 'low'")
+    with pytest.raises(PriorityRulesInvalid) as refused:
+        parse_rules("[]", "list.json")
+    assert str(refused.value) == "priority rules file list.json is not valid: file: Input should be an object"

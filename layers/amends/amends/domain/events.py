@@ -155,7 +155,8 @@ def event_schema(type_: str) -> dict[str, Any]:
     envelope = DomainEvent.model_json_schema()
     envelope["properties"]["type"] = {"const": type_, "title": "Type"}
     data_schema = data_model.model_json_schema()
-    defs = {**envelope.pop("$defs", {}), **data_schema.pop("$defs", {})}  # refs are "#/$defs/...": keep at root
+    # Refs are "#/$defs/...": keep them at the root. The envelope always has some (it refers to EventActor).
+    defs = {**envelope.pop("$defs"), **data_schema.pop("$defs", {})}
     envelope["properties"]["data"] = data_schema
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

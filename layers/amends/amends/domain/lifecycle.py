@@ -52,32 +52,30 @@ class Transition:
     reason_required: bool = False
 
 
-def _t(action: Action, sources: set[Status | None], target: Status, reason_required: bool = False) -> Transition:
-    return Transition(action, frozenset(sources), target, reason_required)
-
-
 S = Status
 TRANSITIONS: dict[Action, Transition] = {
     t.action: t
     for t in (
-        _t(Action.OPEN, {None}, S.RECEIVED),
-        _t(Action.ACKNOWLEDGE, {S.RECEIVED}, S.ACKNOWLEDGED),
+        Transition(Action.OPEN, frozenset({None}), S.RECEIVED),
+        Transition(Action.ACKNOWLEDGE, frozenset({S.RECEIVED}), S.ACKNOWLEDGED),
         # A safety issue may be assessed before the acknowledgement has gone out.
-        _t(Action.ASSESS, {S.RECEIVED, S.ACKNOWLEDGED}, S.ASSESSED),
-        _t(Action.START_INVESTIGATION, {S.ASSESSED}, S.INVESTIGATING),
-        _t(Action.REQUEST_INFORMATION, {S.INVESTIGATING}, S.AWAITING_COMPLAINANT, reason_required=True),
-        _t(Action.RECEIVE_INFORMATION, {S.AWAITING_COMPLAINANT}, S.INVESTIGATING),
-        _t(Action.PROPOSE_RESPONSE, {S.INVESTIGATING}, S.RESPONSE_PROPOSED, reason_required=True),
-        _t(Action.APPROVE_RESPONSE, {S.RESPONSE_PROPOSED}, S.RESPONSE_APPROVED),
-        _t(Action.RETURN_PROPOSAL, {S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}, S.INVESTIGATING, reason_required=True),
-        _t(Action.COMMUNICATE_DECISION, {S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}, S.DECISION_COMMUNICATED),
-        _t(Action.REQUEST_REVIEW, {S.DECISION_COMMUNICATED}, S.INTERNAL_REVIEW, reason_required=True),
+        Transition(Action.ASSESS, frozenset({S.RECEIVED, S.ACKNOWLEDGED}), S.ASSESSED),
+        Transition(Action.START_INVESTIGATION, frozenset({S.ASSESSED}), S.INVESTIGATING),
+        Transition(Action.REQUEST_INFORMATION, frozenset({S.INVESTIGATING}), S.AWAITING_COMPLAINANT, reason_required=True),
+        Transition(Action.RECEIVE_INFORMATION, frozenset({S.AWAITING_COMPLAINANT}), S.INVESTIGATING),
+        Transition(Action.PROPOSE_RESPONSE, frozenset({S.INVESTIGATING}), S.RESPONSE_PROPOSED, reason_required=True),
+        Transition(Action.APPROVE_RESPONSE, frozenset({S.RESPONSE_PROPOSED}), S.RESPONSE_APPROVED),
+        Transition(Action.RETURN_PROPOSAL, frozenset({S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}), S.INVESTIGATING,
+                   reason_required=True),
+        Transition(Action.COMMUNICATE_DECISION, frozenset({S.RESPONSE_PROPOSED, S.RESPONSE_APPROVED}),
+                   S.DECISION_COMMUNICATED),
+        Transition(Action.REQUEST_REVIEW, frozenset({S.DECISION_COMMUNICATED}), S.INTERNAL_REVIEW, reason_required=True),
         # The reviewer's conclusion is the final decision itself: a proposal during the review would let someone
         # involved draft it and send it as a first decision (steps.conclude_review).
-        _t(Action.CONCLUDE_REVIEW, {S.INTERNAL_REVIEW}, S.DECISION_COMMUNICATED),
+        Transition(Action.CONCLUDE_REVIEW, frozenset({S.INTERNAL_REVIEW}), S.DECISION_COMMUNICATED),
         # Withdrawn, duplicate, referred, no reply... can end a case from any open state, always with a reason.
-        _t(Action.CLOSE, set(OPEN_STATUSES), S.CLOSED, reason_required=True),
-        _t(Action.REOPEN, {S.CLOSED}, S.INVESTIGATING, reason_required=True),
+        Transition(Action.CLOSE, OPEN_STATUSES, S.CLOSED, reason_required=True),
+        Transition(Action.REOPEN, frozenset({S.CLOSED}), S.INVESTIGATING, reason_required=True),
     )
 }
 
