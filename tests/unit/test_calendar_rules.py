@@ -1,9 +1,10 @@
-"""Business calendars to the word: the time zone a calendar refuses, with the names it offers instead, and the years of
-public holidays a pinned calendar writes in."""
+"""Business calendars to the word: the time zone a calendar refuses, with the names it offers instead, the years of
+public holidays a pinned calendar writes in, and instants that go out as UTC on a machine in any zone."""
 
 from __future__ import annotations
 
-from datetime import time
+import time as system_time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from amends.domain.calendar import BusinessCalendar
@@ -45,3 +46,19 @@ def test_a_pinned_calendar_holds_the_holidays_of_four_years_from_the_first() -> 
     years = {day.year for day in calendar().pinned(2026).closure_days}
     assert years == {2026, 2027, 2028, 2029}
     assert {day.year for day in calendar().pinned(2026, years=2).closure_days} == {2026, 2027}
+
+
+@pytest.fixture
+def machine_in_sydney(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TZ", "Australia/Sydney")
+    system_time.tzset()
+    yield
+    monkeypatch.undo()
+    system_time.tzset()
+
+
+def test_a_wall_clock_time_goes_out_as_utc_whatever_the_machines_zone(machine_in_sydney) -> None:
+    instant = calendar().instant(datetime(2026, 6, 1, 9, 0))
+    assert instant == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    assert instant.utcoffset() == timedelta(0)
+    assert instant.isoformat() == "2026-06-01T08:00:00+00:00"
