@@ -4,7 +4,7 @@ public holidays a pinned calendar writes in, and instants that go out as UTC on 
 from __future__ import annotations
 
 import time as system_time
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from amends.domain.calendar import BusinessCalendar
@@ -62,3 +62,17 @@ def test_a_wall_clock_time_goes_out_as_utc_whatever_the_machines_zone(machine_in
     assert instant == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     assert instant.utcoffset() == timedelta(0)
     assert instant.isoformat() == "2026-06-01T08:00:00+00:00"
+
+
+def test_a_day_off_the_working_week_says_so_and_a_holiday_or_closure_says_what_it_is() -> None:
+    closed = calendar(closure_days={date(2026, 6, 3): "staff training"})
+    assert closed.closed_on(date(2026, 6, 6)) == "not a working day"  # a Saturday
+    assert closed.closed_on(date(2026, 5, 25)) == "Spring Bank Holiday"
+    assert closed.closed_on(date(2026, 6, 3)) == "staff training"
+    assert closed.closed_on(date(2026, 6, 4)) is None
+
+
+def test_an_instant_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError) as refused:
+        calendar().local(datetime(2026, 6, 1, 9, 0))
+    assert str(refused.value) == "an instant needs a time zone (the clock gives UTC)"
