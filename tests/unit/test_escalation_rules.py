@@ -99,3 +99,10 @@ def test_rules_naming_a_milestone_of_no_policy_are_refused_with_the_milestones_t
         rules.check_against({"p": PLAN.policy})
     assert str(error.value) == ("rules.1.milestone: 'ack' is a milestone of no policy (milestones: acknowledgement, "
                                 "final_response, summary_resolution)")
+
+
+def test_a_case_without_a_category_reads_it_as_empty() -> None:
+    rule = Rule(id="r", milestone="final_response", level=1, at_percent=10, category=["", "billing"], actions=NOTIFY)
+    assert rule.applies("normal", None, Status.INVESTIGATING)
+    assert rule.applies("normal", "", Status.INVESTIGATING)
+    assert not rule.model_copy(update={"category": ["billing"]}).applies("normal", None, Status.INVESTIGATING)

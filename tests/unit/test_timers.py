@@ -95,9 +95,10 @@ def test_a_change_carries_the_timers_it_sets_and_clears(opened) -> None:
     due = T0 + timedelta(days=28)
     change = with_timers(opened, Timer.at(REPLY_WINDOW, due))
     assert change.timers == (Timer(name=REPLY_WINDOW, due_at=due),)
-    with pytest.raises(ValueError, match="each timer once"):
+    with pytest.raises(ValueError, match="^a change may set or clear each timer once; got reply_window, reply_window$"):
         with_timers(change, Timer.cleared(REPLY_WINDOW))
-    with pytest.raises(ValidationError, match="time zone"):
+    refusal = r"Value error, a timer's due time needs a time zone \(the clock gives UTC\) \[type="
+    with pytest.raises(ValidationError, match=refusal):
         Timer.at(REPLY_WINDOW, datetime(2026, 12, 1))
     with pytest.raises(ValidationError):
         Timer.at("Reply Window#1", due)  # the name is part of a storage key

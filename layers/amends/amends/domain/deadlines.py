@@ -104,7 +104,7 @@ def _nominal_end(calendar: BusinessCalendar, start: datetime, limit: Limit) -> d
     if limit.unit is Unit.CALENDAR_DAYS:
         return datetime.combine(start.date() + (limit.amount + 1) * DAY, time())
     if limit.unit is Unit.BUSINESS_HOURS:
-        return _consume(_spans(calendar, limit.unit, start), limit.amount * timedelta(hours=1), start)
+        return _consume(_spans(calendar, limit.unit, start), limit.amount * timedelta(hours=1))
     receipt = next(_spans(calendar, Unit.BUSINESS_DAYS, start))[0].date()  # the working day it counts as received
     day, counted = receipt, 0
     while counted < limit.amount:
@@ -117,15 +117,14 @@ def _nominal_end(calendar: BusinessCalendar, start: datetime, limit: Limit) -> d
     return hours[1]
 
 
-def _consume(spans: Iterable[tuple[datetime, datetime]], budget: timedelta, start: datetime) -> datetime:
-    """Where ``budget`` of counted time runs out along ``spans``."""
-    left, end = budget, start
+def _consume(spans: Iterable[tuple[datetime, datetime]], budget: timedelta) -> datetime:
+    """Where ``budget`` of counted time runs out along ``spans`` (``_spans`` never runs out: it raises first)."""
+    left = budget
     for span_start, span_end in spans:
         if span_end - span_start >= left:
             return span_start + left
         left -= span_end - span_start
-        end = span_end
-    return end  # pragma: no cover - _spans raises before it ends
+    raise AssertionError  # pragma: no cover - _spans raises before it ends
 
 
 def _measure(spans: Iterable[tuple[datetime, datetime]], until: datetime) -> timedelta:
@@ -158,7 +157,7 @@ def when_used(calendar: BusinessCalendar, start: datetime, limit: Limit, amount:
     budget and two hours more), pauses left out; None when an open pause stops the clock before that."""
     wall, pauses = calendar.local(start), list(pauses)
     closed = [p for p in pauses if p.end is not None]
-    end = _consume(_running(_spans(calendar, limit.unit, wall), _walls(calendar, closed, wall)), amount, wall)
+    end = _consume(_running(_spans(calendar, limit.unit, wall), _walls(calendar, closed, wall)), amount)
     if any(p.end is None and calendar.local(p.start) < end for p in pauses):
         return None
     return calendar.instant(end)
