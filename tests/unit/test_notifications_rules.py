@@ -145,3 +145,12 @@ def test_an_assignment_without_owner_or_directory_sends_nothing_saying_why() -> 
         notifications.Outcome(False, "no address for handler-2 in the staff directory"), [])
     assert notify(repo, event("CaseAssigned", EventActor(kind="staff", id="handler-2"), owner="handler-2")) == (
         notifications.Outcome(False, "handler-2 took the case themselves"), [])
+
+
+def test_a_decision_gives_the_day_to_answer_by_in_the_organisations_zone() -> None:
+    repo = MemoryCaseRepository()
+    repo.record(opening(REF, LATE))
+    for change in walk(Status.DECISION_COMMUNICATED, at=LATE)[1]:  # answer due 28 days on: 30 March 23:30 UTC
+        repo.record(change)
+    _, [mail] = notify(repo, event("DecisionCommunicated"))
+    assert "tell us why by 31 March 2026 and" in mail.text  # 00:30 on 31 March in London (BST)
