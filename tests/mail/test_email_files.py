@@ -137,3 +137,40 @@ def test_a_part_with_an_absurd_content_type_is_kept_as_octets() -> None:
     mail.add_attachment(b"data", maintype="application", subtype="x" * 200, filename="odd.bin")
     case = desk.repo.get(ingest(desk, mail.as_bytes(), store).case_reference)
     assert [(f.filename, f.content_type) for f in case.files] == [("odd.bin", "application/octet-stream")]
+
+
+def test_the_size_limits_are_the_settings_and_every_file_left_out_is_listed_on_the_case() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    small = SETTINGS.model_copy(update={"attachment_max_mb": 20 / (1024 * 1024)})  # 20 bytes a file
+    entry = ingest(desk, new_complaint(("statement.pdf", PDF), ("scan.pdf", PDF + b"2")), store, settings=small)
+    case = desk.repo.get(entry.case_reference)
+    assert case.files == () and store.objects == {}  # nothing kept: what was left out is still on the case
+    assert [f.filename for f in case.files_left_out] == ["statement.pdf", "scan.pdf"]
+    assert entry.reason == ("Not kept: statement.pdf (larger than 20 bytes (it is 24 bytes)); "
+                            "scan.pdf (larger than 20 bytes (it is 25 bytes))")
+
+    total = SETTINGS.model_copy(update={"attachment_max_total_mb": 30 / (1024 * 1024)})  # 30 bytes in all
+    desk = Desk(Status.INVESTIGATING)
+    entry = ingest(desk, new_complaint(("statement.pdf", PDF), ("scan.pdf", PDF + b"2")), store, settings=total)
+    assert entry.reason == ("Attached: statement.pdf (application/octet-stream, 24 bytes) "
+                            "Not kept: scan.pdf (the message's files together would pass 30 bytes)")
+
+
+def test_a_file_name_in_an_encoded_word_is_kept_decoded() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    entry = ingest(desk, new_complaint(("relevé de compte.pdf", PDF)), store)
+    assert [f.filename for f in desk.repo.get(entry.case_reference).files] == ["relevé de compte.pdf"]
+
+
+def test_a_replys_files_are_stored_under_its_case() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    ingest(desk, reply_with_file(reply(), ("receipt.pdf", PDF)), store)
+    assert list(store.objects) == [(REF, hashlib.sha256(PDF).hexdigest())]
+
+
+def test_a_linked_new_case_says_why_it_was_opened_and_which_files_it_kept() -> None:
+    desk, store = Desk(Status.INVESTIGATING), MemoryFiles()
+    stranger = reply("Me too!", sender="mallory@example.net", subject=f"Re: {REF}", in_reply_to=None)
+    entry = ingest(desk, reply_with_file(stranger, ("receipt.pdf", PDF)), store)
+    assert entry.outcome is MailOutcome.CASE_CREATED and "is not its complainant" in entry.reason
+    assert entry.reason.endswith("; Attached: receipt.pdf (application/pdf, 24 bytes)")

@@ -7,10 +7,11 @@ from __future__ import annotations
 from amends.domain.clock import FixedClock
 from amends.domain.lifecycle import Status
 from amends.domain.sent_mail import SentMail
-from amends.services.mail_feedback import record_feedback
+from amends.services.mail_feedback import FeedbackOutcome, record_feedback
 
 from tests.unit.cases import T0
 
+from .memory_mail import MemorySentMail
 from .test_replies import OURS, REF, Desk
 
 PROVIDER_ID = OURS.split("@")[0]
@@ -133,3 +134,43 @@ def test_mail_on_no_case_says_so() -> None:
                                     kind="staff_at_risk", to="sup@example.com", sent_at=T0))
     outcome = record(desk, {**bounce("Permanent", "sup@example.com"), "mail": {"messageId": "0100-y"}})
     assert (outcome.kind, outcome.detail) == ("bounce", "bounced (sup@example.com: 5.1.1 smtp; 550 5.1.1 user unknown)")
+
+
+def test_a_transient_bounce_or_another_event_about_mail_that_is_not_ours_names_no_case() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    stranger = {**bounce("Transient"), "mail": {"messageId": "not-ours"}}
+    assert record(desk, stranger) == FeedbackOutcome("bounce", (), None,
+                                                     "Transient bounce: SES retries it; nothing marked")
+    delivery = {"eventType": "Delivery", "mail": {"messageId": PROVIDER_ID}}
+    assert record(desk, delivery) == FeedbackOutcome("delivery", (), None, "not a bounce or a complaint: ignored")
+
+
+class DatedMarks(MemorySentMail):
+    """The record of sent mail, keeping when each address was marked undeliverable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marked_at: dict[str, object] = {}
+
+    def mark_undeliverable(self, address: str, reason: str, at) -> None:  # noqa: ANN001 - as the port
+        super().mark_undeliverable(address, reason, at)
+        self.marked_at[address.lower()] = at
+
+
+def test_an_address_is_marked_undeliverable_as_of_the_clock() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    desk.store = DatedMarks()
+    desk.store.record_sent(SentMail(message_id=OURS, case_reference=REF, kind="acknowledgement",
+                                    to="ada@example.com", sent_at=T0))
+    record(desk, bounce())
+    assert desk.store.marked_at == {"ada@example.com": T0}
+
+
+def test_a_bounce_of_mail_on_a_case_that_is_gone_marks_the_address_and_names_no_case() -> None:
+    desk = Desk(Status.INVESTIGATING)
+    desk.store.record_sent(SentMail(message_id="0100-z@eu-west-2.amazonses.com", case_reference="CMP-2026-4M5N6P",
+                                    kind="acknowledgement", to="bo@example.com", sent_at=T0))
+    outcome = record(desk, {**bounce("Permanent", "bo@example.com"), "mail": {"messageId": "0100-z"}})
+    why = "bounced (bo@example.com: 5.1.1 smtp; 550 5.1.1 user unknown)"
+    assert outcome == FeedbackOutcome("bounce", ("bo@example.com",), None, why)
+    assert desk.store.undeliverable("bo@example.com") == why

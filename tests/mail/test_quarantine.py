@@ -4,6 +4,8 @@ leaves the mail log, and only a supervisor, a manager or an admin may do either.
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -130,3 +132,65 @@ def test_only_senior_staff_review_quarantine_and_only_quarantined_mail() -> None
     for role in (Role.MANAGER, Role.ADMIN):
         inbox.receive(message(), f"ses-{role.value}", spam="FAIL")
         assert inbox.discard("spam", ses_id=f"ses-{role.value}", actor=Actor(kind="staff", id="x", roles=(role,)))
+
+
+def test_a_released_reply_to_our_mail_goes_into_its_case_with_its_recipients_and_files() -> None:
+    from amends.domain.lifecycle import Status
+    from amends.domain.sent_mail import SentMail
+
+    from tests.unit.cases import opening, walk
+
+    from .test_email_files import PDF, MemoryFiles
+    from .test_replies import OURS, REF, reply
+
+    inbox, files = Inbox(), MemoryFiles()
+    inbox.repo.record(opening(REF))
+    for change in walk(Status.INVESTIGATING)[1]:
+        inbox.repo.record(change)
+    inbox.desk.store.record_sent(SentMail(message_id=OURS, case_reference=REF, kind="acknowledgement",
+                                          to="ada@example.com", sent_at=T0))
+    answer = email.message_from_bytes(reply("The statement is attached."), policy=email.policy.default)
+    answer.add_attachment(PDF, maintype="application", subtype="pdf", filename="statement.pdf")
+    inbox.receive(answer.as_bytes(), spam="FAIL")
+    released, result = quarantine.release("ses-q1", SUPERVISOR, mail_log=inbox.log, raw_mail=inbox,
+                                          clock=FixedClock(LATER), settings=SETTINGS, desk=inbox.desk, files=files)
+    assert (result.outcome, result.case_reference) == (MailOutcome.ADDED_TO_CASE, REF)
+    assert result.recipients == ("complaints@example.com",) and released.case_reference == REF
+    assert [f.filename for f in inbox.repo.get(REF).files] == ["statement.pdf"] and len(files.objects) == 1
+
+
+def test_a_released_auto_reply_is_logged_as_what_it_became_without_a_case() -> None:
+    inbox = Inbox()
+    auto = email.message_from_bytes(message(), policy=email.policy.default)
+    auto["Auto-Submitted"] = "auto-replied"
+    inbox.receive(auto.as_bytes(), spam="FAIL")
+    released, result = inbox.release()
+    assert result.outcome is MailOutcome.AUTO_REPLY_IGNORED and released.case_reference is None
+    assert released.reason == ("released by sup-1 at 2026-03-02T12:30:00Z: auto_reply_ignored "
+                               "(quarantined for: SES spam verdict FAIL)")
+
+
+def test_a_review_refused_says_who_may_review_and_which_message_is_not_in_quarantine() -> None:
+    inbox = Inbox()
+    inbox.receive(message(), "ses-ok")
+    with pytest.raises(Forbidden) as refused:
+        inbox.release("ses-ok", actor=HANDLER)
+    assert str(refused.value) == "Releasing or discarding quarantined mail is for a supervisor, a manager or an admin."
+    with pytest.raises(NotQuarantined) as passed:
+        inbox.release("ses-ok")
+    assert str(passed.value).startswith("Message ses-ok is not in quarantine: it is case_created.")
+
+
+def test_the_review_time_is_in_utc_whatever_the_servers_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    inbox = Inbox()
+    inbox.receive(message(), spam="FAIL")
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        discarded = inbox.discard("spam")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert discarded.reason.startswith("discarded by sup-1 at 2026-03-02T12:30:00Z: spam")

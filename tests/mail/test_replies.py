@@ -176,3 +176,16 @@ def test_threading_never_makes_ingestion_raise(raw: bytes) -> None:
     desk = Desk(Status.INVESTIGATING)
     entry = desk.ingest(raw)
     assert entry.outcome in set(MailOutcome)
+
+
+def test_a_bounce_marks_its_address_as_of_the_clock_and_its_redelivery_changes_nothing() -> None:
+    from .test_mail_feedback import DatedMarks
+
+    desk = Desk(Status.INVESTIGATING)
+    desk.store = DatedMarks()
+    desk.store.record_sent(SentMail(message_id=OURS, case_reference=REF, kind="acknowledgement",
+                                    to="ada@example.com", sent_at=T0))
+    first = desk.ingest(dsn(), at=T0 + timedelta(days=2))
+    assert desk.store.marked_at == {"ada@example.com": T0 + timedelta(days=2)}
+    assert desk.ingest(dsn(), at=T0 + timedelta(days=3)) == first  # SES redelivers it: nothing happens again
+    assert desk.store.marked_at == {"ada@example.com": T0 + timedelta(days=2)}

@@ -165,7 +165,7 @@ class RacedLog(CaseMailLog):
         self.looks += 1
         if self.looks == 1:
             return None
-        self.entries.setdefault(ses_message_id, self.theirs)
+        self.entries.setdefault(self.theirs.ses_message_id, self.theirs)
         return super().get(ses_message_id)
 
     def record_case(self, change, entry, *, message_id_key):
@@ -184,3 +184,12 @@ def test_a_redelivery_gives_the_earlier_entry_and_changes_nothing() -> None:
     log = CaseMailLog(repo)
     first = ingest(email(), log)
     assert ingest(email(body="other"), log) == first and len(repo.cases) == 1
+
+
+def test_a_case_by_email_has_the_organisations_reference_prefix_and_is_opened_by_its_complainant() -> None:
+    repo = MemoryCaseRepository()
+    entry = email_intake.ingest(email(), receipt(), mail_log=CaseMailLog(repo), clock=FixedClock(AT),
+                                settings=SETTINGS.model_copy(update={"reference_prefix": "ABC"}))
+    assert entry.case_reference.startswith("ABC-2026-")
+    assert repo.timelines[entry.case_reference][0].actor.model_dump() == {"kind": "complainant", "id": "complainant",
+                                                                         "roles": ()}

@@ -83,6 +83,10 @@ def test_a_template_that_sets_no_subject_is_refused(root: Path) -> None:
     with pytest.raises(ValueError) as refused:
         MailTemplates(root).render("blank", "en")
     assert str(refused.value) == "en/blank.txt sets no subject ({% set subject %}...{% endset %})"
+    (root / "en" / "bare.txt").write_text("Body without a subject")
+    with pytest.raises(ValueError) as bare:
+        MailTemplates(root).render("bare", "en")
+    assert str(bare.value) == "en/bare.txt sets no subject ({% set subject %}...{% endset %})"
 
 
 def test_the_shipped_templates_are_loaded_once_per_default_language() -> None:

@@ -260,3 +260,103 @@ def test_a_retried_event_resends_only_the_letters_that_did_not_go() -> None:
     again = notifications.notify(escalated.model_copy(update={"event_id": "another-event"}), repo=repo,
                                  mailer=guarded, settings=SETTINGS, staff=STAFF)
     assert again.sent and len(inner.sent) == 6  # a different event's letters are letters of their own
+
+
+# -- escalation letters, rule by rule ---------------------------------------------------------------------------------
+
+def escalated_at(days: int) -> tuple[MemoryCaseRepository, DomainEvent]:
+    """An investigating case's SlaEscalated event, ``days`` after it was received (29: final-response level 1)."""
+    repo, case = investigating()
+    _, events = escalate(repo, case, RECEIVED + timedelta(days=days))
+    [escalated] = [e for e in events if e.type == "SlaEscalated"]
+    return repo, escalated
+
+
+def with_data(event: DomainEvent, **data: object) -> DomainEvent:
+    return event.model_copy(update={"data": {**event.data, **data}})
+
+
+def test_an_escalation_letter_greets_its_reader_and_gives_the_milestones_due_time_in_the_organisations_zone() -> None:
+    repo, escalated = escalated_at(29)
+    mailer, [outcome] = run(repo, [escalated])
+    [mail] = mailer.sent
+    assert outcome == notifications.Outcome(True, "at_risk to handler-1@example.com: sent as msg-1")
+    assert mail.text.startswith("Hello handler-1,\n")
+    assert "\nDue: 28 July 2026 at 00:00 (Europe/London).\n" in mail.text  # the final response's, 23:00 UTC
+    assert (mail.reply_to, mail.case_reference, mail.letter) == (
+        "complaints@example.com", "CMP-2026-7K3F9Q", f"{escalated.event_id}/staff_at_risk/handler-1@example.com")
+    assert mail.html.startswith("<!DOCTYPE html>") and "<p>Hello handler-1,</p>" in mail.html
+
+    acknowledgement = with_data(escalated, rule="acknowledgement-late", milestone="acknowledgement", reason="Late.")
+    mailer, _ = run(repo, [acknowledgement])  # the due time of the milestone the rule is about, not the final answer's
+    assert "\nDue: 08 June 2026 at 17:30 (Europe/London).\n" in mailer.sent[0].text
+    assert mailer.sent[0].subject == "Case CMP-2026-7K3F9Q at risk: acknowledgement (level 1)"
+
+
+def test_an_escalation_read_while_the_clock_is_stopped_gives_no_due_time() -> None:
+    repo, escalated = escalated_at(29)
+    case = repo.get("CMP-2026-7K3F9Q")
+    repo.record(steps.request_information(case, "Which account?", HANDLER, RECEIVED + timedelta(days=30)))
+    mailer, [outcome] = run(repo, [escalated])
+    assert outcome.sent and "Due:" not in mailer.sent[0].text
+
+
+def test_a_person_named_by_address_is_greeted_by_it_and_the_complainant_hears_too() -> None:
+    repo, escalated = escalated_at(29)
+    both = with_data(escalated, actions=[{"do": "notify_complainant"},
+                                         {"do": "notify_person", "address": "ombuds-desk@example.com"}])
+    mailer, [outcome] = run(repo, [both])
+    assert [(m.to, m.kind) for m in mailer.sent] == [("ada@example.com", "holding_reply"),
+                                                     ("ombuds-desk@example.com", "staff_at_risk")]
+    assert mailer.sent[1].text.startswith("Hello ombuds-desk@example.com,\n")
+    assert outcome == notifications.Outcome(True, "sent as msg-1; at_risk to ombuds-desk@example.com: sent as msg-2")
+
+
+def test_an_escalation_says_whom_it_could_not_find_and_a_rule_without_actions_notifies_no_one() -> None:
+    repo, escalated = escalated_at(29)
+    nobody = with_data(escalated, actions=[{"do": "notify_role", "role": "auditor"}, {"do": "notify_owner"}])
+    mailer, [outcome] = run(repo, [nobody])
+    assert outcome == notifications.Outcome(True, "at_risk to handler-1@example.com: sent as msg-1; "
+                                                  "no address for role auditor")
+    unknown = with_data(escalated, owner="nobody-9", actions=[{"do": "notify_owner"}])
+    assert run(repo, [unknown])[1] == [notifications.Outcome(False, "no address for the owner nobody-9")]
+    no_directory = notifications.notify(escalated, repo=repo, mailer=Mailer(), settings=SETTINGS, staff=None)
+    assert no_directory == notifications.Outcome(False, "no address for staff (no staff directory)")
+    silent = with_data(escalated, actions=[])
+    assert run(repo, [silent])[1] == [notifications.Outcome(False, "escalation final-response#1 notifies no one")]
+
+
+def test_an_at_risk_rule_is_at_risk_until_the_milestone_is_breached_and_a_late_sweep_tells_of_the_breach() -> None:
+    repo, case = investigating()
+    case, _ = escalate(repo, case, RECEIVED + timedelta(days=29))
+    _, events = escalate(repo, case, RECEIVED + timedelta(days=46))  # level 2, at 80 %: still at risk
+    mailer, _ = run(repo, [e for e in events if e.type == "SlaEscalated"])
+    assert {m.kind for m in mailer.sent} == {"staff_at_risk"}
+
+    repo, case = investigating()
+    _, events = escalate(repo, case, RECEIVED + timedelta(days=60))  # every level at once, the deadline passed
+    mailer, _ = run(repo, [e for e in events if e.type == "SlaEscalated"][:1])  # level 1, a share rule
+    assert [(m.to, m.kind) for m in mailer.sent] == [("handler-1@example.com", "staff_breached")]
+
+
+def test_an_overdue_rule_is_a_breach_even_when_it_does_not_mark_one() -> None:
+    from amends.domain.escalation import Rule
+
+    p = CONFIG.policies["fca-disp"]
+    overdue = Rule(id="late-answer", milestone="final_response", level=1, overdue_by_hours=0,
+                   actions=[{"do": "notify_role", "role": "manager"}])
+    sla = CaseSla.open(Pinned.of(p, CONFIG.calendars[p.calendar], RECEIVED), [overdue])
+    repo = MemoryCaseRepository()
+    repo.record(change := open_case(reference="CMP-2026-7K3F9Q", access_token_hash="x" * 64, channel=Channel.WEB,
+                                    submission=make_submission(), actor=COMPLAINANT, received_at=RECEIVED,
+                                    received_at_local=RECEIVED, sla=sla))
+    _, events = escalate(repo, change.case, RECEIVED + timedelta(days=60))
+    mailer, _ = run(repo, [e for e in events if e.type == "SlaEscalated"])
+    assert [(m.to, m.kind) for m in mailer.sent] == [("manager-1@example.com", "staff_breached")]
+
+
+def test_an_escalation_of_a_case_stored_without_an_sla_still_tells_without_a_due_time() -> None:
+    repo, escalated = escalated_at(29)
+    repo.cases["CMP-2026-7K3F9Q"] = repo.get("CMP-2026-7K3F9Q").model_copy(update={"sla": None})
+    mailer, [outcome] = run(repo, [escalated])
+    assert outcome.sent and mailer.sent[0].kind == "staff_at_risk" and "Due:" not in mailer.sent[0].text

@@ -145,3 +145,23 @@ def test_an_assignment_without_owner_or_directory_sends_nothing_saying_why() -> 
         notifications.Outcome(False, "no address for handler-2 in the staff directory"), [])
     assert notify(repo, event("CaseAssigned", EventActor(kind="staff", id="handler-2"), owner="handler-2")) == (
         notifications.Outcome(False, "handler-2 took the case themselves"), [])
+
+
+def test_a_decision_gives_the_day_to_answer_by_in_the_organisations_zone() -> None:
+    repo = MemoryCaseRepository()
+    repo.record(opening(REF, LATE))
+    for change in walk(Status.DECISION_COMMUNICATED, at=LATE)[1]:  # answer due 28 days on: 30 March 23:30 UTC
+        repo.record(change)
+    _, [mail] = notify(repo, event("DecisionCommunicated"))
+    assert "tell us why by 31 March 2026 and" in mail.text  # 00:30 on 31 March in London (BST)
+
+
+def test_an_events_letter_joins_the_cases_thread_and_one_sent_without_an_event_has_no_key() -> None:
+    from tests.mail.memory_mail import MemorySentMail
+
+    repo, store, mailer = stored(), MemorySentMail(), Mailer()
+    notifications.notify(event(action="close"), repo=repo, mailer=mailer, settings=SETTINGS, threads=store)
+    [mail] = mailer.sent
+    assert mail.reply_to == f"complaints+{store.reply_token(REF)}@example.com"  # the case's reply address
+    notifications.send_acknowledgement(REF, repo=repo, mailer=mailer, settings=SETTINGS)
+    assert mailer.sent[1].kind == "acknowledgement" and mailer.sent[1].letter is None

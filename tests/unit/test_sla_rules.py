@@ -218,3 +218,31 @@ def test_the_bounds_of_a_policys_numbers() -> None:
     refused(lambda: milestone(met_by=[]))
     assert Extension(within=1, unit="business_days", after="a").within == 1
     refused(lambda: Extension(within=0, unit="business_days", after="a"))
+
+
+# -- the report staff read (amends.services.sla) ---------------------------------------------------------------------
+
+def test_a_cases_sla_report_holds_its_milestones_as_of_the_clock_and_a_case_without_one_says_so() -> None:
+    from amends.domain.case_sla import CaseSla
+    from amends.domain.clock import FixedClock
+    from amends.domain.model import Channel, open_case
+    from amends.services import sla as sla_service
+
+    from .cases import COMPLAINANT, opening
+    from .conftest import make_submission
+    from .memory import MemoryCaseRepository
+
+    repo, now = MemoryCaseRepository(), uk(2026, 6, 2, 12, 0)
+    case_sla = CaseSla.open(DEFAULT, CONFIG.escalation.rules)
+    repo.record(open_case(reference="CMP-2026-7K3F9Q", access_token_hash="x" * 64, channel=Channel.WEB,
+                          submission=make_submission(), actor=COMPLAINANT, received_at=RECEIVED,
+                          received_at_local=RECEIVED, sla=case_sla))
+    report = sla_service.report(" cmp-2026-7k3f9q ", repo=repo, clock=FixedClock(now))
+    assert (report.case, report.sla, report.at) == (repo.cases["CMP-2026-7K3F9Q"], case_sla, now)
+    assert report.milestones == case_sla.statuses(RECEIVED, now)
+    assert [(m.name, m.state) for m in report.milestones][0] == ("acknowledgement", State.ON_TIME)
+
+    repo.record(opening("CMP-2026-4M5N6P"))  # opened without one, as cases were before SLAs were pinned on them
+    with pytest.raises(sla_service.NoSla) as missing:
+        sla_service.report("cmp-2026-4m5n6p", repo=repo, clock=FixedClock(now))
+    assert missing.value.args == ("CMP-2026-4M5N6P",)

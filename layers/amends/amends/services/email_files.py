@@ -51,11 +51,7 @@ def with_files(change: Change, kept: Kept) -> Change:
         return change
     case = change.case
     known = {f.sha256 for f in case.files}
-    new = []
-    for file in stored:  # the first of the same bytes keeps its name
-        if file.sha256 not in known:
-            known.add(file.sha256)
-            new.append(file)
+    new = [file for file in stored if file.sha256 not in known]  # keep() lists each of a message's hashes once
     return change.model_copy(update={"case": case.model_copy(update={
         "files": case.files + tuple(new), "files_left_out": case.files_left_out + left_out})})
 

@@ -42,9 +42,9 @@ class MailTemplates:
 
     def language_for(self, wanted: str | None) -> str:
         """The complainant's language if we have it (``fr-CA`` falls back to ``fr``), else the default."""
-        for candidate in (wanted or "", (wanted or "").split("-")[0]):
-            for language in self.languages:
-                if candidate and language.casefold() == candidate.casefold():
+        for candidate in (wanted, wanted.split("-")[0]) if wanted else ():
+            for language in self.languages:  # a folder's name is never empty: "-" finds none
+                if language.casefold() == candidate.casefold():
                     return language
         return self.default_language
 

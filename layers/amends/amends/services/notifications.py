@@ -158,7 +158,7 @@ def _to_staff(people: list[StaffMember], kind: str, context: dict[str, Any], cas
 def _staff_context(case: Case, c: _Context) -> dict[str, Any]:
     return {"reference": case.reference, "product": case.submission.product_or_service,
             "priority": case.priority.value, "status": case.status.value, "zone": c.settings.organisation_time_zone,
-            "due": response_due_by(case, c.settings).astimezone(c.settings.zone), "owner": case.owner}
+            "due": response_due_by(case, c.settings).astimezone(c.settings.zone)}
 
 
 def _assigned(event: DomainEvent, case: Case, c: _Context) -> Outcome:

@@ -63,7 +63,7 @@ def reply_text(text: str) -> str:
 
     try:
         replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(text=text).replies
-        latest = replies[0].body.strip() if replies else ""
+        latest = replies[0].body.strip()  # none at all (the parser always gives one): IndexError, below
     except Exception:  # noqa: BLE001 - a parser failure must not lose the message: keep the text as it came
         latest = ""
     return (latest or text.strip())[:LONG_TEXT_MAX_CHARS]
@@ -91,7 +91,7 @@ def record_bounce(raw: bytes, mail: InboundMail, logged: Logged, *, desk: MailDe
 
 def add_reply(mail: InboundMail, recipients: tuple[str, ...], logged: Logged, *, desk: MailDesk, mail_log: MailLog,
               clock: Clock, settings: Settings,
-              attach: Callable[[str], Kept] | None = None) -> MailLogEntry | LinkTo | None:
+              attach: Callable[[str], Kept]) -> MailLogEntry | LinkTo | None:
     """The entry of a reply added to its case; a ``LinkTo`` when it must open a new case linked to one; None when
     it answers nothing of ours (a new complaint)."""
     look = Lookups(sent=desk.store.find_sent, case_of_token=desk.store.case_of_token,
@@ -110,7 +110,7 @@ def add_reply(mail: InboundMail, recipients: tuple[str, ...], logged: Logged, *,
     if case.status is Status.CLOSED and (case.closure is None or now > case.closure.reopen_until):
         return LinkTo(case.reference, f"{match.why}, but it is closed and its reopen window has ended: opened as a "
                                       f"new case linked to it")
-    kept = attach(case.reference) if attach else ((), ())
+    kept = attach(case.reference)
     files_line = email_files.summary(kept)
     text = reply_text(mail.text) or (None if files_line else EMPTY_REPLY)
     body = "\n\n".join(p for p in (text, files_line) if p)[:LONG_TEXT_MAX_CHARS]
