@@ -174,3 +174,16 @@ def test_a_linked_new_case_says_why_it_was_opened_and_which_files_it_kept() -> N
     entry = ingest(desk, reply_with_file(stranger, ("receipt.pdf", PDF)), store)
     assert entry.outcome is MailOutcome.CASE_CREATED and "is not its complainant" in entry.reason
     assert entry.reason.endswith("; Attached: receipt.pdf (application/pdf, 24 bytes)")
+
+
+def test_a_file_name_in_an_encoded_word_is_read_as_written() -> None:
+    """Older clients put the name in an RFC 2047 encoded word (`name="=?utf-8?q?...?="`), which the modern email
+    policy decodes; read as the legacy parser does, it would be stored under its raw encoding."""
+    from amends.services.email_files import files_of
+
+    raw = (b"From: a@example.com\r\nTo: complaints@example.com\r\nSubject: Statement\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+           b"--BB\r\nContent-Type: application/pdf; name=\"=?utf-8?q?R=C3=A9sum=C3=A9.pdf?=\"\r\n"
+           b"Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--BB--\r\n")
+    [found] = files_of(raw, SETTINGS).files
+    assert (found.name, found.content_type, found.data) == ("Résumé.pdf", "application/pdf", b"%PDF-")
