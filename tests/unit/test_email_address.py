@@ -90,3 +90,11 @@ def test_everything_email_validator_accepted_is_still_accepted_and_stored_addres
     if normalised is not None:
         email_address(address)  # raises if refused
         assert email_address(normalised) == normalised
+
+
+def test_the_length_limit_counts_an_internationalised_domain_in_its_idna_2008_form() -> None:
+    # straße.de is xn--strae-oqa.de (16 characters) in IDNA 2008, which keeps the ß; the older transitional mapping
+    # would make it strasse.de (10) and let a longer address through.
+    assert email_address("a" * 237 + "@straße.de") == "a" * 237 + "@straße.de"  # 237 + 1 + 16 = 254
+    with pytest.raises(ValueError, match="longer than 254 characters"):
+        email_address("a" * 238 + "@straße.de")
