@@ -219,3 +219,8 @@ def test_html_is_read_with_the_bundled_parser_without_warnings() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert normalise_text(html_to_text("<p>One</p>"), html_spaces=True) == "One"
+
+
+def test_an_html_body_has_the_runs_of_spaces_in_its_lines_collapsed() -> None:
+    mail = read_mail(multipart(("Content-Type: text/html", "<p>  Charged\r\n   twice </p>   <p>Ada</p>")))
+    assert mail.text == "Charged\ntwice\n\nAda"

@@ -194,9 +194,9 @@ def html_to_text(html: str) -> str:
 def normalise_text(text: str, *, html_spaces: bool = False) -> str:
     """Line endings to \\n, control characters out (other spaces to a space), trailing spaces and runs of blank
     lines removed; for text from HTML, runs of spaces in a line too (HTML collapses them)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch if ch in "\n\t" or ch.isprintable() else " " if ch.isspace() else "" for ch in text)
-    lines = [" ".join(line.split()) if line.strip() else "" for line in text.split("\n")] if html_spaces else \
+    lines = [" ".join(line.split()) for line in text.split("\n")] if html_spaces else \
         [line.rstrip() for line in text.split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
