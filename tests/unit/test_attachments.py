@@ -3,6 +3,7 @@ whole, Outlook's winmail.dat opened, and the limits, with what was left out and 
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import hashlib
@@ -163,3 +164,128 @@ def test_sizes_are_said_in_bytes_kb_or_mb() -> None:
         [left] = attachments_of(parsed(complaint(("f.bin", "application/octet-stream", b"x" * size)).as_bytes()),
                                 limits).left_out
         assert left.why == f"larger than 1,023 bytes (it is {said})"
+
+
+def mixed(*parts: tuple[str, str | bytes]) -> bytes:
+    """A multipart/mixed mail from (headers, body) pairs, written as a mail program would send them."""
+    body = b"".join(b"--b\r\n" + head.encode() + b"\r\n\r\n" + (text if isinstance(text, bytes) else text.encode())
+                    + b"\r\n" for head, text in parts) + b"--b--\r\n"
+    return b'From: ada@example.com\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' + body
+
+
+def test_files_nested_in_a_related_or_alternative_part_are_found() -> None:
+    mail = complaint(("statement.pdf", "application/pdf", PDF), html=True)
+    mail.get_payload()[0].get_payload()[1].add_related(b"\x89PNG logo", maintype="image", subtype="png",
+                                                       filename="logo.png")
+    found = attachments_of(parsed(mail.as_bytes()))
+    assert [(f.name, f.data) for f in found.files] == [("logo.png", b"\x89PNG logo"), ("statement.pdf", PDF)]
+
+
+def test_a_mail_that_is_one_pdf_has_that_file_and_a_mail_that_is_one_text_has_none() -> None:
+    scan = (b"From: scanner@example.com\r\nMIME-Version: 1.0\r\nContent-Type: application/pdf\r\n"
+            b'Content-Disposition: attachment; filename="scan.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+            + base64.b64encode(PDF) + b"\r\n")
+    assert [(f.name, f.content_type, f.data) for f in attachments_of(parsed(scan)).files] == [
+        ("scan.pdf", "application/pdf", PDF)]
+    assert attachments_of(parsed(b"From: ada@example.com\r\n\r\nJust text.")).files == ()
+
+
+def test_a_mail_that_is_wholly_a_forwarded_message_gives_the_forwarded_files_not_itself() -> None:
+    inner = complaint(("statement.pdf", "application/pdf", PDF))
+    raw = b"From: ada@example.com\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n" + inner.as_bytes()
+    assert [(f.name, f.data) for f in attachments_of(parsed(raw)).files] == [("statement.pdf", PDF)]
+
+
+def test_a_container_part_the_parser_could_not_open_is_no_file() -> None:
+    raw = mixed(("Content-Type: text/plain", "See below."), ("Content-Type: multipart/alternative", "no boundary"),
+                ("Content-Type: message/delivery-status", "Reporting-MTA: dns; x"))
+    assert attachments_of(parsed(raw)).files == ()
+
+
+def test_a_part_that_cannot_be_read_is_left_out_and_the_files_after_it_are_still_found() -> None:
+    class Unreadable(EmailMessage):
+        def get_payload(self, *args: object, **kwargs: object) -> object:
+            raise ValueError("broken part")
+
+    mail = complaint(("first.pdf", "application/pdf", PDF), ("second.pdf", "application/pdf", PDF))
+    broken = Unreadable()
+    broken["Content-Type"] = "application/pdf"
+    mail.get_payload().insert(1, broken)
+    assert [f.name for f in attachments_of(mail).files] == ["first.pdf", "second.pdf"]
+
+
+def test_an_empty_filename_gives_way_to_the_types_name_parameter_decoded() -> None:
+    raw = mixed(("Content-Type: text/plain", "See attached."),
+                ('Content-Type: application/pdf; name="scan.pdf"\r\nContent-Disposition: attachment; filename=""',
+                 "PDF"),
+                ("Content-Type: application/pdf; name*=utf-8''%C3%A9tat.pdf\r\n"
+                 'Content-Disposition: attachment; filename=""', "PDF"))
+    assert [f.name for f in attachments_of(parsed(raw)).files] == ["scan.pdf", "état.pdf"]
+    legacy = email.message_from_bytes(raw)  # the compat32 policy leaves an RFC 2231 parameter encoded
+    assert [f.name for f in attachments_of(legacy).files] == ["scan.pdf", "état.pdf"]
+
+
+def test_a_file_whose_name_is_nothing_to_show_is_named_by_its_place() -> None:
+    raw = mixed(("Content-Type: text/plain", "See attached."),
+                ('Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="a.pdf"', "1"),
+                ('Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="..."', "2"),
+                ("Content-Type: application/x-amends-unknown\r\nContent-Disposition: attachment", "3"))
+    assert [f.name for f in attachments_of(parsed(raw)).files] == ["a.pdf", "attachment-2.bin", "attachment-3.bin"]
+    blob = tnef(("a.txt", b"1"), ("...", b"2"), ("empty.txt", b""))
+    found = attachments_of(parsed(complaint(("winmail.dat", "application/ms-tnef", blob)).as_bytes())).files
+    assert [(f.name, f.data) for f in found] == [("a.txt", b"1"), ("attachment-2.bin", b"2"), ("empty.txt", b"")]
+
+
+def _tnef_with_long_name(title: str, long_name: bytes, data: bytes) -> bytes:
+    """A winmail.dat whose file has an 8.3 title and a long file name as a binary MAPI property (PR_ATTACH_LONG_FILENAME),
+    padded to four bytes with NULs as Outlook writes it."""
+    def attribute(level: int, name: int, kind: int, value: bytes) -> bytes:
+        return struct.pack("<BHHI", level, name, kind, len(value)) + value + struct.pack("<H", sum(value) & 0xFFFF)
+
+    prop = struct.pack("<HHII", 0x0102, 0x3707, 1, len(long_name)) + long_name + b"\x00" * (-len(long_name) % 4)
+    return (struct.pack("<IH", 0x223E9F78, 1) + attribute(1, 0x9006, 0x0009, struct.pack("<I", 0x00010000))
+            + attribute(2, 0x9002, 0x0006, b"\x00" * 14) + attribute(2, 0x8010, 0x0001, title.encode() + b"\x00")
+            + attribute(2, 0x800F, 0x0006, data) + attribute(2, 0x9005, 0x0006, struct.pack("<I", 1) + prop))
+
+
+def test_a_winmail_dat_files_long_name_wins_over_its_short_title_and_is_read_as_utf_8() -> None:
+    blob = _tnef_with_long_name("RELEVE~1.PDF", b"relev\xc3\xa9 de mars \xff.pdf", PDF)  # one byte not UTF-8
+    [file] = attachments_of(parsed(complaint(("winmail.dat", "application/ms-tnef", blob)).as_bytes())).files
+    assert (file.name, file.content_type, file.data) == ("relevé de mars \ufffd.pdf", "application/pdf", PDF)
+
+
+def test_only_a_well_formed_type_of_at_most_127_characters_is_kept() -> None:
+    for length, kept in ((127, True), (128, False)):
+        kind = "application/" + "x" * (length - len("application/"))
+        raw = mixed(("Content-Type: text/plain", "See attached."),
+                    (f'Content-Type: {kind}\r\nContent-Disposition: attachment; filename="f"', "data"))
+        [file] = attachments_of(parsed(raw)).files
+        assert file.content_type == (kind if kept else "application/octet-stream")
+
+
+def test_safe_names_keep_what_is_printable_and_cut_long_ones_keeping_a_short_extension() -> None:
+    assert safe_name("...") == "attachment-1.bin"
+    assert safe_name("X-ray scan X.pdf") == "X-ray scan X.pdf"
+    assert safe_name("Xerox.pdfX") == "Xerox.pdfX"
+    assert safe_name("a" * 256) == "a" * 255
+    assert safe_name("a" * 300) == "a" * 255
+    dotted = safe_name("report.v2." + "a" * 300 + ".pdf")
+    assert len(dotted) == 255 and dotted.startswith("report.v2.aaa") and dotted.endswith("a.pdf")
+    twenty = "e" * 20
+    assert safe_name("a" * 300 + "." + twenty) == "a" * 255  # an extension of 20 characters or more is no extension
+    assert safe_name("a" * 300 + "." + twenty[:19]) == "a" * 235 + "." + twenty[:19]
+    assert safe_name("a" * 300 + "." + "b" * 30) == "a" * 255
+
+
+def test_limits_are_inclusive_a_file_or_a_total_exactly_at_a_limit_is_kept() -> None:
+    files = [(f"f{n}.bin", "application/octet-stream", bytes([n]) * 500) for n in range(2)]
+    found = attachments_of(parsed(complaint(*files).as_bytes()),
+                           AttachmentLimits(max_count=2, max_bytes=500, max_total_bytes=1000))
+    assert [f.name for f in found.files] == ["f0.bin", "f1.bin"] and found.left_out == ()
+
+
+def test_megabytes_are_binary_megabytes() -> None:
+    limit = int(1.0501 * 1024 * 1024)  # 1.05 MiB: 1.0 in units of 1025 KiB
+    [left] = attachments_of(parsed(complaint(("f.bin", "application/octet-stream", b"x" * (limit + 1))).as_bytes()),
+                            AttachmentLimits(max_bytes=limit)).left_out
+    assert left.why == "larger than 1.1 MB (it is 1.1 MB)"

@@ -124,3 +124,9 @@ def test_only_the_first_semicolon_ends_the_address_type_and_the_address_is_kept_
                                 "\r\nFinal-Recipient: rfc822; <Xavier@Example.com>\r\nAction: failed\r\n"
                                 "Status: 5.1.1\r\n"))
     assert bounce and bounce.undeliverable == ('"ada;x"@example.com', "xavier@example.com")
+
+
+@pytest.mark.parametrize("kind", ["message/rfc822", "text/rfc822-headers"])
+def test_the_returned_headers_are_read_as_the_returned_message_is_encoded_words_decoded(kind: str) -> None:
+    bounce = read_bounce(report(ADA_FAILED, original=f"{kind}\r\n\r\nMessage-ID: =?utf-8?q?X-1?=\r\n\r\nx\r\n"))
+    assert bounce and bounce.original_message_id == "X-1"

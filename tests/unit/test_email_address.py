@@ -4,6 +4,8 @@ message that says what to correct."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from amends.domain.model import Person, email_address
 from hypothesis import example, given, settings
@@ -90,3 +92,21 @@ def test_everything_email_validator_accepted_is_still_accepted_and_stored_addres
     if normalised is not None:
         email_address(address)  # raises if refused
         assert email_address(normalised) == normalised
+
+
+def test_the_length_limit_counts_an_internationalised_domain_in_its_idna_2008_form_without_warnings() -> None:
+    # straße.de is xn--strae-oqa.de (16 characters) in IDNA 2008, which keeps the ß; asking for the old transitional
+    # mapping (which idna no longer does) would log a DeprecationWarning for every such address.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert email_address("a" * 237 + "@straße.de") == "a" * 237 + "@straße.de"  # 237 + 1 + 16 = 254
+        with pytest.raises(ValueError, match="longer than 254 characters"):
+            email_address("a" * 238 + "@straße.de")
+
+
+def test_a_bad_local_part_is_refused_with_the_whole_rule() -> None:
+    with pytest.raises(ValueError) as raised:
+        email_address("ada..lovelace@example.com")
+    assert str(raised.value) == ("value is not a valid email address: the part before the @-sign cannot be empty, "
+                                 "contain spaces or any of ( ) < > [ ] : ; @ \\ , \" or start or end with a dot or "
+                                 "have two in a row")

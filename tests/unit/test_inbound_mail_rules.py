@@ -4,10 +4,14 @@ decoded and cleaned, and how an HTML body becomes lines of text."""
 
 from __future__ import annotations
 
+import email
 import hashlib
+import warnings
+from email.message import EmailMessage
 
 import pytest
-from amends.domain.inbound_mail import MAX_TEXT_CHARS, InboundMail, html_to_text, normalise_text, read_mail
+from amends.domain.inbound_mail import (MAX_TEXT_CHARS, InboundMail, body_text, decode_part, html_to_text,
+                                        normalise_text, read_mail)
 
 
 def raw(*headers: str, body: str = "Hello.", content_type: str | None = None) -> bytes:
@@ -145,3 +149,78 @@ def test_html_the_parser_cannot_read_loses_its_tags_by_pattern(monkeypatch: pyte
 
     monkeypatch.setattr(bs4, "BeautifulSoup", refuse)
     assert html_to_text("<p>One</p><b>two</b>") == " One  two "
+
+
+def test_a_mail_the_parser_gives_up_on_is_still_mail_with_empty_fields() -> None:
+    mail = read_mail("From: ada@example.com\r\nContent-Type: =?;\udcff*\r\n\r\nHello.".encode("utf-8", "surrogateescape"))
+    assert mail == InboundMail(message_id=None, sender_address=None, sender_name=None, subject="", text="", date=None)
+
+
+def test_a_from_header_the_modern_policy_cannot_parse_is_read_from_its_raw_text() -> None:
+    mail = read_mail(raw("To: complaints@amends.example", 'From: "Ada" <ada@example.com>, "', "Subject: Charged"))
+    assert (mail.sender_name, mail.sender_address) == ("Ada", "ada@example.com")
+    assert mail.headers["from"] == '"Ada" <ada@example.com>, "'
+    assert mail.headers["to"] == "complaints@amends.example"
+
+
+def test_a_message_id_that_is_only_folded_space_is_no_message_id() -> None:
+    assert read_mail(raw("From: ada@example.com", "Message-ID:\r\n ")).message_id is None
+
+
+def test_only_text_parts_are_read_as_the_text() -> None:
+    mail = read_mail(multipart(("Content-Type: application/plain", "not text"), ("Content-Type: text/plain", "text")))
+    assert mail.text == "text"
+
+
+def test_a_text_part_whose_disposition_cannot_be_read_is_still_the_text() -> None:
+    mail = read_mail(multipart(("Content-Type: text/plain\r\nContent-Disposition: ';\u00e9utf-8attachment*", "Hello.")))
+    assert mail.text == "Hello."
+
+
+def test_the_declared_charset_is_tried_first() -> None:
+    message = b"From: a@x\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4"
+    assert read_mail(message).text == "Привет"
+
+
+class _Unreadable(EmailMessage):
+    """A text part the library fails on: its transfer encoding cannot be undone, or nothing of it can be read."""
+
+    def __init__(self, text: str | None) -> None:
+        super().__init__()
+        self.set_content(text or "")
+        self._text = text
+
+    def get_payload(self, i: object = None, decode: bool = False) -> object:
+        if decode or self._text is None:
+            raise ValueError("cannot decode")
+        return self._text
+
+
+class _NoType(EmailMessage):
+    def get_content_maintype(self) -> str:
+        raise ValueError("no type")
+
+
+def test_a_part_that_cannot_be_decoded_is_read_as_it_came_and_one_that_cannot_be_read_is_empty() -> None:
+    assert decode_part(_Unreadable("as it came")) == "as it came"
+    assert decode_part(_Unreadable(None)) == ""
+    assert decode_part(email.message_from_bytes(multipart(("Content-Type: text/plain", "x")))) == ""  # a container
+
+
+def test_a_part_that_cannot_be_read_is_passed_over_for_the_next() -> None:
+    mail = EmailMessage()
+    mail.set_content("the text")
+    mail.make_mixed()
+    mail.get_payload().insert(0, _NoType())
+    assert body_text(mail) == "the text"
+
+
+def test_html_is_read_with_the_bundled_parser_without_warnings() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert normalise_text(html_to_text("<p>One</p>"), html_spaces=True) == "One"
+
+
+def test_an_html_body_has_the_runs_of_spaces_in_its_lines_collapsed() -> None:
+    mail = read_mail(multipart(("Content-Type: text/html", "<p>  Charged\r\n   twice </p>   <p>Ada</p>")))
+    assert mail.text == "Charged\ntwice\n\nAda"

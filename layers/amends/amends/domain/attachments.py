@@ -15,6 +15,7 @@ No AWS here: the adapter stores the bytes.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import mimetypes
 import re
@@ -82,14 +83,12 @@ def _parts(message: Message) -> list[Message]:
         if kind == "message/rfc822" and not top:
             out.append(part)
             return
-        if part.is_multipart():
-            payload = part.get_payload()
-            for child in payload if isinstance(payload, list) else []:
+        if part.is_multipart():  # its payload is the list of its parts
+            for child in part.get_payload():
                 if isinstance(child, Message):
                     visit(child, False)
             return
-        if not top:
-            out.append(part)
+        out.append(part)  # a leaf; the message itself when it is a single part (a scanner's mail of one PDF)
 
     try:
         visit(message, True)
@@ -137,8 +136,8 @@ def _filename(part: Message) -> str | None:
         name = part.get_filename() or part.get_param("name")
     except Exception:  # noqa: BLE001
         return None
-    if isinstance(name, tuple):  # an RFC 2231 value the library could not decode: (charset, language, text)
-        name = name[2]
+    if isinstance(name, tuple):  # an RFC 2231 value left encoded (a compat32 message): (charset, language, text)
+        name = email.utils.collapse_rfc2231_value(name)
     return str(name) if name else None
 
 
@@ -154,7 +153,7 @@ def _tnef_files(data: bytes, number: int) -> list[File] | None:
             name = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name or "")
             content = attachment.data or b""
             guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            files.append(File(safe_name(name.strip("\x00") or _name_for(guessed, n), n), guessed, bytes(content)))
+            files.append(File(safe_name(name or _name_for(guessed, n), n), guessed, bytes(content)))
     except Exception:  # noqa: BLE001 - not TNEF after all, or broken: keep the blob
         return None
     return files or None

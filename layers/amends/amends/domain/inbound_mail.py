@@ -56,7 +56,7 @@ def read_mail(raw: bytes) -> InboundMail:
         text=body_text(message)[:MAX_TEXT_CHARS],
         date=headers.get("date"),
         headers=headers,
-        defects=tuple(sorted({type(d).__name__ for part in _walk(message) for d in getattr(part, "defects", [])})),
+        defects=tuple(sorted({type(d).__name__ for part in _walk(message) for d in part.defects})),
     )
 
 
@@ -64,18 +64,13 @@ def _header(message: Message, name: str) -> str | None:
     try:
         value = message.get(name)
     except Exception:  # noqa: BLE001 - a header the modern policy cannot fold or decode: fall back to its raw text
-        value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None) \
-            if hasattr(message, "raw_items") else None
+        value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
     return None if value is None else str(value)
 
 
 def _first_headers(message: Message) -> dict[str, str]:
     out: dict[str, str] = {}
-    try:
-        names = list(message.keys())
-    except Exception:  # noqa: BLE001
-        names = []
-    for name in names:
+    for name in message.keys():
         key = name.lower()
         if key not in out:
             value = _header(message, name)
@@ -199,9 +194,9 @@ def html_to_text(html: str) -> str:
 def normalise_text(text: str, *, html_spaces: bool = False) -> str:
     """Line endings to \\n, control characters out (other spaces to a space), trailing spaces and runs of blank
     lines removed; for text from HTML, runs of spaces in a line too (HTML collapses them)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch if ch in "\n\t" or ch.isprintable() else " " if ch.isspace() else "" for ch in text)
-    lines = [" ".join(line.split()) if line.strip() else "" for line in text.split("\n")] if html_spaces else \
+    lines = [" ".join(line.split()) for line in text.split("\n")] if html_spaces else \
         [line.rstrip() for line in text.split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
