@@ -110,3 +110,33 @@ def test_a_bad_local_part_is_refused_with_the_whole_rule() -> None:
     assert str(raised.value) == ("value is not a valid email address: the part before the @-sign cannot be empty, "
                                  "contain spaces or any of ( ) < > [ ] : ; @ \\ , \" or start or end with a dot or "
                                  "have two in a row")
+
+
+def test_a_top_level_domain_must_end_in_a_letter() -> None:
+    with pytest.raises(ValueError, match="not a domain name that receives mail"):
+        email_address("ada@example.co1")
+
+
+@pytest.mark.parametrize("address", ["ada@mail.local.example.com", "ada@www.test.example.org"])
+def test_a_special_use_name_only_matters_as_the_top_level_domain(address: str) -> None:
+    assert email_address(address) == address
+
+
+def test_a_special_use_top_level_domain_deeper_down_is_still_refused() -> None:
+    with pytest.raises(ValueError, match="not a domain name that receives mail"):
+        email_address("ada@a.b.test")
+
+
+def test_the_longest_domain_is_253_characters_and_then_the_whole_address_is_too_long() -> None:
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    with pytest.raises(ValueError, match="longer than 254 characters"):  # the domain itself is fine
+        email_address(f"a@{longest}")
+    over = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 62])
+    with pytest.raises(ValueError, match="not a domain name that receives mail"):
+        email_address(f"a@{over}")
+
+
+def test_an_ascii_domain_is_taken_as_dns_has_it_without_idna_rules() -> None:
+    """Like email-validator, only internationalised domains go through IDNA 2008: an ASCII name with hyphens in the
+    third and fourth places is a valid host name that IDNA would refuse."""
+    assert email_address("ada@my--shop.com") == "ada@my--shop.com"

@@ -17,6 +17,7 @@ def test_valid_text_passes_unchanged_in_any_nesting() -> None:
     ({"contacts": [{"name": "x"}, {"name": "\udfff"}]}, "contacts[1].name"),
     ({"lone \ud800": "value"}, "text"),
     ({"person": {"lone \ud800": "value"}}, "person"),
+    (["fine", "lone \ud800"], "[1]"),
 ])
 def test_text_that_is_not_valid_unicode_is_refused_naming_where(value: object, named: str) -> None:
     with pytest.raises(ValueError, match=r"^(.+) contains characters that are not valid Unicode$") as raised:
