@@ -123,3 +123,10 @@ def test_the_request_hash_is_the_whole_request_in_any_field_order() -> None:
     assert intake.request_hash(one, Channel.WEB) == intake.request_hash(same, Channel.WEB)
     assert intake.request_hash(one, Channel.WEB) != intake.request_hash(make_submission(description="x"), Channel.WEB)
     assert len(intake.request_hash(one, Channel.WEB)) == 64
+
+
+def test_the_request_hash_is_stable_across_releases() -> None:
+    """It is stored with the key for 24 hours: a release that hashed the same request differently would refuse an
+    honest retry as another request. Its formula is the SHA-256 of the request as sorted, compact JSON."""
+    assert intake.request_hash(make_submission(), Channel.WEB) == \
+        "e6bbebbbe076edff5834f55da3a98a4bbb79e9c811d4ccdb4c5aed6f50bbc4b3"

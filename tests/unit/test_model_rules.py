@@ -25,6 +25,7 @@ from amends.domain.lifecycle import Action, Status
 from amends.domain.model import REASON_MAX_CHARS, Actor, Case, Channel, EntryKind, Priority, open_case
 from amends.domain.sla import Pinned
 from amends.domain.sla_config import load_config
+from amends.domain.timers import REPLY_WINDOW, Timer
 
 from .cases import COMPLAINANT, HANDLER, POLICY, RULES, SUPERVISOR, T0, findings, new_case, opening, walk
 from .conftest import make_submission
@@ -308,3 +309,10 @@ def test_closing_for_a_reason_the_sla_counts_meets_its_milestone_when_closed(rea
     closed = steps.close(case, ClosureReason(reason), HANDLER, at, POLICY).case
     assert closed.sla.steps[step] == at and closed.sla.steps["closed"] == at
     assert "resolved_and_closed" not in steps.close(case, ClosureReason.WITHDRAWN, HANDLER, at, POLICY).case.sla.steps
+
+
+def test_the_reply_window_is_set_by_the_decision_and_cleared_when_the_complainant_answers() -> None:
+    decided, path = walk(Status.DECISION_COMMUNICATED)
+    assert Timer.at(REPLY_WINDOW, decided.reply_due_at) in path[-1].timers
+    accepted = steps.accept_decision(decided, COMPLAINANT, decided.updated_at + timedelta(days=1), POLICY)
+    assert Timer.cleared(REPLY_WINDOW) in accepted.timers
