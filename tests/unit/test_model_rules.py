@@ -316,3 +316,13 @@ def test_the_reply_window_is_set_by_the_decision_and_cleared_when_the_complainan
     assert Timer.at(REPLY_WINDOW, decided.reply_due_at) in path[-1].timers
     accepted = steps.accept_decision(decided, COMPLAINANT, decided.updated_at + timedelta(days=1), POLICY)
     assert Timer.cleared(REPLY_WINDOW) in accepted.timers
+
+
+def test_an_assessment_goes_on_the_timeline_and_the_bus_as_plain_json() -> None:
+    acknowledged = walk(Status.ACKNOWLEDGED)[0]
+    at = acknowledged.updated_at + timedelta(hours=1)
+    change = steps.assess(acknowledged, findings(), HANDLER, at, RULES)
+    for carried in (change.entry.after["assessment"], change.events[0].data["after"]["assessment"]):
+        assert carried["assessed_at"] == "2026-03-02T10:30:00Z"  # an hour after the walk's last step, as JSON has it
+        assert carried["assessed_by"] == HANDLER.id
+        json.dumps(carried)  # nothing a JSON encoder cannot write
