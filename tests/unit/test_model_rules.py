@@ -326,3 +326,27 @@ def test_an_assessment_goes_on_the_timeline_and_the_bus_as_plain_json() -> None:
         assert carried["assessed_at"] == "2026-03-02T10:30:00Z"  # an hour after the walk's last step, as JSON has it
         assert carried["assessed_by"] == HANDLER.id
         json.dumps(carried)  # nothing a JSON encoder cannot write
+
+
+@pytest.mark.parametrize("condition", [{"category": ["Fees"]}, {"priority": ["normal"]}, {"status": ["investigating"]}])
+def test_the_next_sla_check_is_set_by_a_rule_that_applies_to_the_case_as_it_is(condition: dict) -> None:
+    """The sweep is brought to the case for a rule only when its category, priority and status match."""
+    case = walk(Status.INVESTIGATING, with_sla([early_rule("only", 1, **condition)]))[0]  # fees, normal
+    assert case.next_sla_check() is not None
+    other = {"category": ["service"], "priority": ["urgent"], "status": ["assessed"]}[next(iter(condition))]
+    unmatched = walk(Status.INVESTIGATING, with_sla([early_rule("only", 1, **{next(iter(condition)): other})]))[0]
+    assert unmatched.next_sla_check() is None
+
+
+def test_a_decision_writes_its_reply_window_and_moves_the_sla_check_in_one_change() -> None:
+    decided, path = walk(Status.DECISION_COMMUNICATED, with_sla([early_rule("late", 1)]))
+    names = {timer.name for timer in path[-1].timers}
+    assert names == {REPLY_WINDOW, "sla_check"}
+
+
+def test_a_note_on_a_case_whose_rule_is_due_moves_no_timer() -> None:
+    """A rule already reached keeps the sweep's check at once; a change that is not a step leaves it where it is."""
+    case = walk(Status.INVESTIGATING, with_sla([early_rule("due", 1, status=["investigating"])]))[0]
+    later = T0 + timedelta(days=20)
+    assert case.next_sla_check(at=later) == later  # reached: the sweep fires it on its next run
+    assert case.add_note("called back", HANDLER, later).timers == ()
